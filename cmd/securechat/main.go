@@ -1,0 +1,265 @@
+// Command securechat runs the chat server: anyone joins with
+// `ssh -p 8080 NAME@HOST`. It parses flags and environment, wires the stores
+// to the SSH server, and handles signals; nothing else lives here.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/gofrs/flock"
+
+	"securechat/accounts"
+	"securechat/history"
+	"securechat/hostkeys"
+	"securechat/sshapp"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	listen      string
+	data        string
+	noRegister  bool
+	bcryptCost  int
+	backlog     int
+	authTimeout time.Duration
+	queueSize   int
+	maxMessage  int
+	fps         int
+	logLevel    string
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func parse(args []string, stderr io.Writer) (options, []string, error) {
+	var o options
+	fs := flag.NewFlagSet("securechat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: securechat [flags]            run the server\n"+
+			"       securechat [flags] hostkey    print the host key fingerprint and a known_hosts line\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.listen, "listen", envOr("SECURECHAT_LISTEN", ":8080"), "address to listen on (env SECURECHAT_LISTEN)")
+	fs.StringVar(&o.data, "data", envOr("SECURECHAT_DATA", "./data"), "data folder (env SECURECHAT_DATA)")
+	fs.BoolVar(&o.noRegister, "no-register", false, "refuse unknown usernames instead of registering them")
+	fs.IntVar(&o.bcryptCost, "bcrypt-cost", accounts.DefaultCost, "bcrypt cost for new password hashes (10 to 14)")
+	fs.IntVar(&o.backlog, "backlog", 50, "messages shown to a joining user")
+	fs.DurationVar(&o.authTimeout, "auth-timeout", 30*time.Second, "close connections not authenticated within this time")
+	fs.IntVar(&o.queueSize, "queue", 1024, "unread messages a session may have before it is dropped as fallen behind")
+	fs.IntVar(&o.maxMessage, "max-message", 2000, "longest message, in characters")
+	fs.IntVar(&o.fps, "fps", 30, "highest screen refresh rate per session")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return o, nil, err
+	}
+	if o.bcryptCost < 10 || o.bcryptCost > 14 {
+		return o, nil, fmt.Errorf("--bcrypt-cost %d: must be between 10 and 14", o.bcryptCost)
+	}
+	if o.backlog < 0 || o.backlog > 10000 {
+		return o, nil, fmt.Errorf("--backlog %d: must be between 0 and 10000", o.backlog)
+	}
+	if o.authTimeout < time.Second {
+		return o, nil, fmt.Errorf("--auth-timeout %s: must be at least 1s", o.authTimeout)
+	}
+	if o.queueSize < 16 {
+		return o, nil, fmt.Errorf("--queue %d: must be at least 16", o.queueSize)
+	}
+	if o.maxMessage < 1 || o.maxMessage > 65536 {
+		return o, nil, fmt.Errorf("--max-message %d: must be between 1 and 65536", o.maxMessage)
+	}
+	if o.fps < 1 || o.fps > 120 {
+		return o, nil, fmt.Errorf("--fps %d: must be between 1 and 120", o.fps)
+	}
+	return o, fs.Args(), nil
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, rest, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "securechat:", err)
+		return 2
+	}
+	logger := log.NewWithOptions(stderr, log.Options{ReportTimestamp: true, TimeFormat: time.RFC3339})
+	if lvl, err := log.ParseLevel(o.logLevel); err == nil {
+		logger.SetLevel(lvl)
+	} else {
+		fmt.Fprintf(stderr, "securechat: --log-level %q: %v\n", o.logLevel, err)
+		return 2
+	}
+	if len(rest) > 0 {
+		switch rest[0] {
+		case "hostkey":
+			return hostkeyCommand(o, stdout, stderr)
+		default:
+			fmt.Fprintf(stderr, "securechat: unknown command %q (try --help)\n", rest[0])
+			return 2
+		}
+	}
+	if err := serve(o, logger); err != nil {
+		logger.Error("securechat stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// prepareData makes the data folder (0700) and takes its lock, so that only
+// one process ever owns it.
+func prepareData(dir string) (*flock.Flock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder %s: %w", dir, err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("data folder %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("data folder %s is not a folder", dir)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("chmod data folder %s: %w", dir, err)
+	}
+	lock := flock.New(filepath.Join(dir, ".lock"))
+	ok, err := lock.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock data folder %s: %w", dir, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("data folder %s is in use by another securechat process", dir)
+	}
+	_ = os.Chmod(lock.Path(), 0o600)
+	return lock, nil
+}
+
+func hostkeyCommand(o options, stdout, stderr io.Writer) int {
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		fmt.Fprintf(stderr, "securechat: create data folder %s: %v\n", o.data, err)
+		return 1
+	}
+	signer, err := hostkeys.LoadOrCreate(filepath.Join(o.data, hostkeys.FileName))
+	if err != nil {
+		fmt.Fprintln(stderr, "securechat:", err)
+		return 1
+	}
+	host, port, err := net.SplitHostPort(o.listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "securechat: --listen %q: %v\n", o.listen, err)
+		return 2
+	}
+	if host == "" || net.ParseIP(host).IsUnspecified() {
+		host = "localhost"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		fmt.Fprintf(stderr, "securechat: --listen %q: bad port\n", o.listen)
+		return 2
+	}
+	line, err := hostkeys.KnownHostsLine(net.JoinHostPort(host, port), signer.PublicKey())
+	if err != nil {
+		fmt.Fprintln(stderr, "securechat:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s %s (ED25519)\n", hostkeys.Fingerprint(signer.PublicKey()), host)
+	fmt.Fprintln(stdout, line)
+	return 0
+}
+
+func serve(o options, logger *log.Logger) error {
+	lock, err := prepareData(o.data)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+
+	signer, err := hostkeys.LoadOrCreate(filepath.Join(o.data, hostkeys.FileName))
+	if err != nil {
+		return err
+	}
+	users, err := accounts.Open(filepath.Join(o.data, "users.json"), accounts.Options{
+		Cost: o.bcryptCost, Logger: logger.WithPrefix("accounts"),
+	})
+	if err != nil {
+		return err
+	}
+	hist, err := history.Open(filepath.Join(o.data, "message_history.jsonl"), history.Options{
+		Logger: logger.WithPrefix("history"),
+	})
+	if err != nil {
+		return err
+	}
+	defer hist.Close()
+
+	srv, err := sshapp.New(sshapp.Config{
+		Addr:          o.listen,
+		HostSigner:    signer,
+		AllowRegister: !o.noRegister,
+		Backlog:       o.backlog,
+		AuthTimeout:   o.authTimeout,
+		QueueSize:     o.queueSize,
+		MaxMessage:    o.maxMessage,
+		FPS:           o.fps,
+		Logger:        logger.WithPrefix("ssh"),
+	}, sshapp.Deps{Accounts: users, History: hist})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.listen, err)
+	}
+	logger.Info("securechat listening", "addr", l.Addr().String(), "data", o.data, "hostkey", srv.Fingerprint())
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(l) }()
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case err := <-serveErr:
+		srv.Close()
+		return err
+	case sig := <-sigs:
+		logger.Info("shutting down", "signal", sig.String())
+	}
+	go func() {
+		<-sigs
+		logger.Warn("second signal: exiting at once")
+		os.Exit(1)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("shutdown", "err", err)
+	}
+	srv.Close()
+	<-serveErr
+	if err := hist.Close(); err != nil {
+		return fmt.Errorf("close history: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}

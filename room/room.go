@@ -1,0 +1,437 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Kind says what a message is; it is stored with the message.
+type Kind string
+
+// The kinds of message the room carries.
+const (
+	KindMessage Kind = "msg"     // a line someone typed into the room
+	KindJoin    Kind = "join"    // a user's first session arrived
+	KindLeave   Kind = "leave"   // a user's last session went away
+	KindSystem  Kind = "system"  // a notice from the server
+	KindPrivate Kind = "private" // to one user's live sessions, never stored
+	KindSealed  Kind = "sealed"  // ciphertext for one user, stored
+)
+
+// Message is one event in the room. ID is the room's sequence number; it is
+// zero for messages that are never stored (private notices).
+type Message struct {
+	ID   uint64
+	Time time.Time
+	Kind Kind
+	From string
+	// To is set for messages meant for one user: only sessions of From and To
+	// receive them.
+	To   string
+	Text string
+}
+
+// Journal makes a batch of messages durable before the room shows them.
+// AppendBatch returns only when every message is on disk (or with an error,
+// in which case none of them is shown).
+type Journal interface {
+	AppendBatch(msgs []Message) error
+}
+
+// Errors a subscription ends with, and that Publish returns.
+var (
+	// ErrClosed: the room is shutting down.
+	ErrClosed = errors.New("room closed")
+	// ErrFellBehind: the session did not take its messages fast enough and
+	// its queue filled up.
+	ErrFellBehind = errors.New("fell behind: too many unread messages")
+	// ErrNotOnline: a private message went to a user with no live session.
+	ErrNotOnline = errors.New("user is not online")
+)
+
+// Options configure a Room.
+type Options struct {
+	// Journal stores messages before fan-out; nil keeps them in memory only.
+	Journal Journal
+	// QueueSize bounds each subscriber's unread messages (default 1024).
+	QueueSize int
+	// Now is the clock (default time.Now); tests inject their own.
+	Now func() time.Time
+	// LastID is the highest ID already stored, so numbering continues.
+	LastID uint64
+}
+
+// Room is one chat room. All methods are safe for concurrent use.
+type Room struct {
+	journal   Journal
+	queueSize int
+	now       func() time.Time
+
+	mu       sync.Mutex
+	closed   bool
+	nextID   uint64
+	pending  []pendingMsg
+	sessions map[string]int // user -> live sessions
+	subs     map[*Subscription]struct{}
+
+	// snapshots read without the lock on the hot path
+	subList atomic.Pointer[[]*Subscription]
+	members atomic.Pointer[[]string]
+
+	wake chan struct{}
+	done chan struct{}
+}
+
+type pendingMsg struct {
+	msg    Message
+	except *Subscription
+	result chan error
+}
+
+// New makes a room and starts its committer.
+func New(opts Options) *Room {
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 1024
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &Room{
+		journal:   opts.Journal,
+		queueSize: opts.QueueSize,
+		now:       opts.Now,
+		nextID:    opts.LastID,
+		sessions:  map[string]int{},
+		subs:      map[*Subscription]struct{}{},
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
+	}
+	r.subList.Store(&[]*Subscription{})
+	r.members.Store(&[]string{})
+	go r.commitLoop()
+	return r
+}
+
+// Join subscribes a new session of user. The user's first session announces
+// the join to everyone else; the returned subscription starts receiving
+// everything published from now on.
+func (r *Room) Join(ctx context.Context, user string) (*Subscription, error) {
+	sub := &Subscription{
+		User:   user,
+		room:   r,
+		limit:  r.queueSize,
+		notify: make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, ErrClosed
+	}
+	r.subs[sub] = struct{}{}
+	r.sessions[user]++
+	first := r.sessions[user] == 1
+	r.refreshLocked(first)
+	r.mu.Unlock()
+	if first {
+		_, err := r.publish(ctx, Message{Kind: KindJoin, From: user, Text: user + " joined"}, sub)
+		if err != nil && !errors.Is(err, ErrClosed) {
+			r.Leave(sub)
+			return nil, err
+		}
+	}
+	return sub, nil
+}
+
+// Leave ends a session's subscription. The user's last session leaving
+// announces it. Leave is idempotent.
+func (r *Room) Leave(sub *Subscription) {
+	r.mu.Lock()
+	if _, ok := r.subs[sub]; !ok {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.subs, sub)
+	r.sessions[sub.User]--
+	last := r.sessions[sub.User] == 0
+	if last {
+		delete(r.sessions, sub.User)
+	}
+	r.refreshLocked(last)
+	closed := r.closed
+	r.mu.Unlock()
+	sub.end(ErrClosed)
+	if last && !closed {
+		// Best effort: a leave that cannot be stored is not worth holding the
+		// session for.
+		_, _ = r.publish(context.Background(), Message{Kind: KindLeave, From: sub.User, Text: sub.User + " left"}, nil)
+	}
+}
+
+// refreshLocked rebuilds the lock-free snapshots after the membership changed.
+func (r *Room) refreshLocked(membersChanged bool) {
+	list := make([]*Subscription, 0, len(r.subs))
+	for s := range r.subs {
+		list = append(list, s)
+	}
+	r.subList.Store(&list)
+	if membersChanged {
+		names := make([]string, 0, len(r.sessions))
+		for u := range r.sessions {
+			names = append(names, u)
+		}
+		slices.Sort(names)
+		r.members.Store(&names)
+	}
+}
+
+// Members is the sorted list of users with at least one session. The slice is
+// shared: callers must not modify it.
+func (r *Room) Members() []string { return *r.members.Load() }
+
+// Online reports whether user has a live session.
+func (r *Room) Online(user string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sessions[user] > 0
+}
+
+// LastID is the highest ID handed out so far.
+func (r *Room) LastID() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.nextID
+}
+
+// Publish stores msg and shows it to every session (or, when msg.To is set, to
+// the sessions of msg.From and msg.To). It returns the message as stored, with
+// its ID and time, once it is durable and queued for everyone; an error means
+// nobody saw it.
+func (r *Room) Publish(ctx context.Context, msg Message) (Message, error) {
+	return r.publish(ctx, msg, nil)
+}
+
+func (r *Room) publish(ctx context.Context, msg Message, except *Subscription) (Message, error) {
+	res := make(chan error, 1)
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return msg, ErrClosed
+	}
+	r.nextID++
+	msg.ID = r.nextID
+	msg.Time = r.now().UTC()
+	r.pending = append(r.pending, pendingMsg{msg: msg, except: except, result: res})
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case err := <-res:
+		return msg, err
+	case <-ctx.Done():
+		// It may still be stored and shown; the caller just stops waiting.
+		return msg, ctx.Err()
+	}
+}
+
+// commitLoop is the single writer: it takes whatever is pending, stores it as
+// one batch (one fsync for all of it: group commit), then fans it out in ID
+// order. Publishers that arrive during a slow write simply join the next batch.
+func (r *Room) commitLoop() {
+	defer close(r.done)
+	var batch []pendingMsg
+	var msgs []Message
+	for {
+		r.mu.Lock()
+		for len(r.pending) == 0 {
+			if r.closed {
+				r.mu.Unlock()
+				return
+			}
+			r.mu.Unlock()
+			<-r.wake
+			r.mu.Lock()
+		}
+		batch, r.pending = r.pending, batch[:0]
+		r.mu.Unlock()
+
+		msgs = msgs[:0]
+		for _, p := range batch {
+			msgs = append(msgs, p.msg)
+		}
+		var err error
+		if r.journal != nil {
+			err = r.journal.AppendBatch(msgs)
+		}
+		if err == nil {
+			r.fanOut(batch)
+		}
+		for i := range batch {
+			batch[i].result <- err
+			batch[i] = pendingMsg{}
+		}
+	}
+}
+
+func (r *Room) fanOut(batch []pendingMsg) {
+	subs := *r.subList.Load()
+	for _, s := range subs {
+		s.pushBatch(batch)
+	}
+}
+
+// SendPrivate shows a message to the live sessions of to (and from), without
+// storing it. It fails with ErrNotOnline when to has no session.
+func (r *Room) SendPrivate(from, to, text string) (Message, error) {
+	msg := Message{Time: r.now().UTC(), Kind: KindPrivate, From: from, To: to, Text: text}
+	r.mu.Lock()
+	closed := r.closed
+	online := r.sessions[to] > 0
+	r.mu.Unlock()
+	if closed {
+		return msg, ErrClosed
+	}
+	if !online {
+		return msg, ErrNotOnline
+	}
+	p := []pendingMsg{{msg: msg}}
+	for _, s := range *r.subList.Load() {
+		s.pushBatch(p)
+	}
+	return msg, nil
+}
+
+// Notify shows a notice to one user's live sessions only.
+func (r *Room) Notify(user, text string) {
+	p := []pendingMsg{{msg: Message{Time: r.now().UTC(), Kind: KindSystem, To: user, Text: text}}}
+	for _, s := range *r.subList.Load() {
+		if s.User == user {
+			s.pushBatch(p)
+		}
+	}
+}
+
+// Disconnect ends every session of user with err (a kick or a ban).
+func (r *Room) Disconnect(user string, err error) int {
+	n := 0
+	for _, s := range *r.subList.Load() {
+		if s.User == user {
+			s.end(err)
+			n++
+		}
+	}
+	return n
+}
+
+// Close stops the room: pending messages are still stored, then every session
+// is told the room closed. Close waits for the committer to finish.
+func (r *Room) Close() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		<-r.done
+		return
+	}
+	r.closed = true
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	<-r.done
+	for _, s := range *r.subList.Load() {
+		s.end(ErrClosed)
+	}
+}
+
+// Subscription is one session's view of the room: a bounded queue of
+// messages it has not taken yet.
+type Subscription struct {
+	// User owns the session.
+	User string
+
+	room   *Room
+	limit  int
+	notify chan struct{}
+	done   chan struct{}
+
+	mu      sync.Mutex
+	pending []Message
+	spare   []Message
+	err     error
+}
+
+// Ready receives a value when messages are waiting; then call Drain.
+func (s *Subscription) Ready() <-chan struct{} { return s.notify }
+
+// Done is closed when the subscription ended; Err says why.
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+// Err is why the subscription ended, or nil while it is live.
+func (s *Subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Drain takes every waiting message, oldest first. The returned slice is
+// valid until the next Drain.
+func (s *Subscription) Drain() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.pending
+	s.pending, s.spare = s.spare[:0], out
+	return out
+}
+
+func (s *Subscription) pushBatch(batch []pendingMsg) {
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return
+	}
+	added := false
+	for i := range batch {
+		p := &batch[i]
+		if p.except == s {
+			continue
+		}
+		if m := &p.msg; m.To != "" && m.To != s.User && m.From != s.User {
+			continue
+		}
+		if len(s.pending) >= s.limit {
+			s.endLocked(ErrFellBehind)
+			s.mu.Unlock()
+			return
+		}
+		s.pending = append(s.pending, p.msg)
+		added = true
+	}
+	s.mu.Unlock()
+	if added {
+		select {
+		case s.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *Subscription) end(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.endLocked(err)
+	}
+}
+
+func (s *Subscription) endLocked(err error) {
+	s.err = err
+	s.pending = nil
+	close(s.done)
+}

@@ -1,0 +1,343 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// memJournal is a real in-memory Journal: it records batches and can be told
+// to fail or to be slow, which is what the room must cope with.
+type memJournal struct {
+	mu      sync.Mutex
+	batches [][]Message
+	fail    error
+	delay   time.Duration
+}
+
+func (j *memJournal) AppendBatch(msgs []Message) error {
+	if j.delay > 0 {
+		time.Sleep(j.delay)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.fail != nil {
+		return j.fail
+	}
+	j.batches = append(j.batches, slices.Clone(msgs))
+	return nil
+}
+
+func (j *memJournal) all() []Message {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []Message
+	for _, b := range j.batches {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// recv waits for n messages on sub or fails after a deadline.
+func recv(t *testing.T, sub *Subscription, n int) []Message {
+	t.Helper()
+	var got []Message
+	deadline := time.After(5 * time.Second)
+	for len(got) < n {
+		select {
+		case <-sub.Ready():
+			got = append(got, sub.Drain()...)
+		case <-deadline:
+			t.Fatalf("got %d messages, want %d: %+v", len(got), n, got)
+		}
+	}
+	return got
+}
+
+func newRoom(t *testing.T, opts Options) *Room {
+	r := New(opts)
+	t.Cleanup(r.Close)
+	return r
+}
+
+func TestJoinNoticesAndMembers(t *testing.T) {
+	j := &memJournal{}
+	r := newRoom(t, Options{Journal: j})
+	ctx := context.Background()
+	alice, err := r.Join(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := r.Join(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := recv(t, alice, 1)
+	if got[0].Kind != KindJoin || got[0].From != "bob" {
+		t.Fatalf("alice saw %+v, want bob's join", got[0])
+	}
+	// A second session of bob is not a new join.
+	bob2, err := r.Join(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := r.Members(); !slices.Equal(m, []string{"alice", "bob"}) {
+		t.Fatalf("members %v", m)
+	}
+	r.Leave(bob2)
+	if m := r.Members(); !slices.Equal(m, []string{"alice", "bob"}) {
+		t.Fatalf("members after one of two sessions left: %v", m)
+	}
+	r.Leave(bob)
+	got = recv(t, alice, 1)
+	if got[0].Kind != KindLeave || got[0].From != "bob" {
+		t.Fatalf("alice saw %+v, want bob's leave", got[0])
+	}
+	if m := r.Members(); !slices.Equal(m, []string{"alice"}) {
+		t.Fatalf("members %v", m)
+	}
+	kinds := []Kind{}
+	for _, m := range j.all() {
+		kinds = append(kinds, m.Kind)
+	}
+	if !slices.Equal(kinds, []Kind{KindJoin, KindJoin, KindLeave}) {
+		t.Fatalf("journal kinds %v", kinds)
+	}
+	// The joiner's own session does not get its own join notice.
+	select {
+	case <-bob.Ready():
+		if m := bob.Drain(); len(m) > 0 && m[0].Kind == KindJoin && m[0].From == "bob" {
+			t.Fatal("bob was told bob joined")
+		}
+	default:
+	}
+}
+
+func TestPublishOrderAndIDs(t *testing.T) {
+	j := &memJournal{}
+	r := newRoom(t, Options{Journal: j, LastID: 41})
+	ctx := context.Background()
+	a, _ := r.Join(ctx, "a") // id 42: a's join
+	b, _ := r.Join(ctx, "b") // id 43
+	recv(t, a, 1)
+	const senders, each = 8, 50
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := r.Publish(ctx, Message{Kind: KindMessage, From: "a", Text: fmt.Sprintf("%d-%d", s, i)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, sub := range []*Subscription{a, b} {
+		got := recv(t, sub, senders*each)
+		for i := 1; i < len(got); i++ {
+			if got[i].ID != got[i-1].ID+1 {
+				t.Fatalf("%s: id %d after %d", sub.User, got[i].ID, got[i-1].ID)
+			}
+		}
+		if got[0].ID != 44 {
+			t.Fatalf("first id %d, want 44", got[0].ID)
+		}
+	}
+	stored := j.all()
+	for i := 1; i < len(stored); i++ {
+		if stored[i].ID <= stored[i-1].ID {
+			t.Fatalf("journal out of order at %d", i)
+		}
+	}
+	if r.LastID() != 43+senders*each {
+		t.Fatalf("LastID %d", r.LastID())
+	}
+}
+
+// A slow disk makes publishers that arrive together share one write.
+func TestGroupCommit(t *testing.T) {
+	j := &memJournal{delay: 20 * time.Millisecond}
+	r := newRoom(t, Options{Journal: j})
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.Publish(context.Background(), Message{Kind: KindMessage, From: "x", Text: fmt.Sprint(i)}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	j.mu.Lock()
+	n := len(j.batches)
+	j.mu.Unlock()
+	if n >= 40 {
+		t.Fatalf("%d batches for 40 concurrent messages: no grouping", n)
+	}
+}
+
+func TestJournalFailureShowsNothing(t *testing.T) {
+	j := &memJournal{}
+	r := newRoom(t, Options{Journal: j})
+	ctx := context.Background()
+	a, _ := r.Join(ctx, "a")
+	j.mu.Lock()
+	j.fail = errors.New("disk full")
+	j.mu.Unlock()
+	if _, err := r.Publish(ctx, Message{Kind: KindMessage, From: "a", Text: "lost"}); err == nil {
+		t.Fatal("publish succeeded on a failing journal")
+	}
+	select {
+	case <-a.Ready():
+		if m := a.Drain(); len(m) > 0 {
+			t.Fatalf("an unsaved message was shown: %+v", m)
+		}
+	default:
+	}
+	j.mu.Lock()
+	j.fail = nil
+	j.mu.Unlock()
+	if _, err := r.Publish(ctx, Message{Kind: KindMessage, From: "a", Text: "saved"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, a, 1); got[0].Text != "saved" {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func TestStalledSubscriberIsDroppedAlone(t *testing.T) {
+	r := newRoom(t, Options{QueueSize: 8})
+	ctx := context.Background()
+	stalled, _ := r.Join(ctx, "stalled")
+	live, _ := r.Join(ctx, "live")
+	recv(t, stalled, 1) // live's join
+	for i := range 20 {
+		if _, err := r.Publish(ctx, Message{Kind: KindMessage, From: "live", Text: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		// live keeps up
+		if got := recv(t, live, 1); got[0].Text != fmt.Sprint(i) {
+			t.Fatalf("live got %+v", got)
+		}
+	}
+	select {
+	case <-stalled.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("stalled subscriber was not dropped")
+	}
+	if !errors.Is(stalled.Err(), ErrFellBehind) {
+		t.Fatalf("err %v", stalled.Err())
+	}
+	if live.Err() != nil {
+		t.Fatalf("live subscriber ended: %v", live.Err())
+	}
+}
+
+func TestAddressedMessagesReachOnlyTheTwo(t *testing.T) {
+	r := newRoom(t, Options{})
+	ctx := context.Background()
+	a, _ := r.Join(ctx, "a")
+	b, _ := r.Join(ctx, "b")
+	c, _ := r.Join(ctx, "c")
+	recv(t, a, 2)
+	recv(t, b, 1)
+	if _, err := r.Publish(ctx, Message{Kind: KindSealed, From: "a", To: "b", Text: "cipher"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SendPrivate("a", "b", "psst"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SendPrivate("a", "nobody", "psst"); !errors.Is(err, ErrNotOnline) {
+		t.Fatalf("private to offline user: %v", err)
+	}
+	if got := recv(t, b, 2); got[0].Text != "cipher" || got[1].Text != "psst" {
+		t.Fatalf("b got %+v", got)
+	}
+	recv(t, a, 2)
+	if _, err := r.Publish(ctx, Message{Kind: KindMessage, From: "a", Text: "public"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, c, 1); got[0].Text != "public" {
+		t.Fatalf("c saw %+v before the public message", got)
+	}
+}
+
+func TestCloseEndsEveryone(t *testing.T) {
+	r := New(Options{})
+	a, _ := r.Join(context.Background(), "a")
+	r.Close()
+	select {
+	case <-a.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscription not ended by Close")
+	}
+	if !errors.Is(a.Err(), ErrClosed) {
+		t.Fatalf("err %v", a.Err())
+	}
+	if _, err := r.Publish(context.Background(), Message{Kind: KindMessage}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("publish after close: %v", err)
+	}
+	if _, err := r.Join(context.Background(), "b"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("join after close: %v", err)
+	}
+	r.Close() // idempotent
+}
+
+func TestDisconnect(t *testing.T) {
+	r := newRoom(t, Options{})
+	ctx := context.Background()
+	a1, _ := r.Join(ctx, "a")
+	a2, _ := r.Join(ctx, "a")
+	b, _ := r.Join(ctx, "b")
+	kicked := errors.New("kicked")
+	if n := r.Disconnect("a", kicked); n != 2 {
+		t.Fatalf("disconnected %d sessions", n)
+	}
+	for _, s := range []*Subscription{a1, a2} {
+		<-s.Done()
+		if !errors.Is(s.Err(), kicked) {
+			t.Fatalf("err %v", s.Err())
+		}
+	}
+	if b.Err() != nil {
+		t.Fatal("b was disconnected too")
+	}
+}
+
+func BenchmarkFanOut1000(b *testing.B) {
+	r := New(Options{QueueSize: 1 << 20})
+	defer r.Close()
+	ctx := context.Background()
+	subs := make([]*Subscription, 1000)
+	for i := range subs {
+		subs[i], _ = r.Join(ctx, fmt.Sprintf("u%d", i))
+	}
+	for _, s := range subs {
+		s.Drain()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.Publish(ctx, Message{Kind: KindMessage, From: "u0", Text: "hello"}); err != nil {
+			b.Fatal(err)
+		}
+		if i%512 == 0 {
+			for _, s := range subs {
+				s.Drain()
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*len(subs))/b.Elapsed().Seconds(), "deliveries/s")
+}

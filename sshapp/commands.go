@@ -1,0 +1,155 @@
+package sshapp
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/ssh"
+
+	"securechat/room"
+)
+
+// commandUsage is printed for an unknown command or bad arguments.
+const commandUsage = `usage: ssh -p PORT USER@HOST COMMAND
+commands:
+  who                         list who is online, one name a line
+  send TEXT...                post TEXT to the room (or the message on standard input)
+  history [-n N] [--json]     print the last N messages (default 50)
+  help                        this text
+without a command, ssh -t opens the chat.
+`
+
+// runCommand runs one exec command and returns its exit status.
+func (s *Server) runCommand(sess ssh.Session, user string, args []string) int {
+	name, rest := args[0], args[1:]
+	s.log.Info("command", "user", quoteName(user), "remote", remote(sess.Context()), "cmd", quoteName(name))
+	switch name {
+	case "who":
+		return s.cmdWho(sess, rest)
+	case "send":
+		return s.cmdSend(sess, user, rest)
+	case "history":
+		return s.cmdHistory(sess, user, rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(sess, commandUsage)
+		return 0
+	}
+	fmt.Fprintf(sess.Stderr(), "securechat: unknown command %s\n%s", quoteName(name), commandUsage)
+	return 2
+}
+
+func (s *Server) cmdWho(sess ssh.Session, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(sess.Stderr(), "securechat: who takes no arguments\n")
+		return 2
+	}
+	var b strings.Builder
+	for _, m := range s.room.Members() {
+		b.WriteString(Sanitize(m, false))
+		b.WriteByte('\n')
+	}
+	_, _ = io.WriteString(sess, b.String())
+	return 0
+}
+
+func (s *Server) cmdSend(sess ssh.Session, user string, args []string) int {
+	var text string
+	if len(args) > 0 {
+		text = strings.Join(args, " ")
+	} else {
+		// Read at most one byte past the limit (in bytes, generous for
+		// multi-byte text) so a stream that never ends cannot grow memory.
+		limit := int64(s.cfg.MaxMessage)*4 + 1
+		b, err := io.ReadAll(io.LimitReader(sess, limit))
+		if err != nil {
+			fmt.Fprintf(sess.Stderr(), "securechat: read standard input: %v\n", err)
+			return 1
+		}
+		if int64(len(b)) == limit {
+			fmt.Fprintf(sess.Stderr(), "securechat: not sent: message too long (at most %d characters)\n", s.cfg.MaxMessage)
+			return 1
+		}
+		text = string(b)
+	}
+	if err := s.post(sess.Context(), user, text); err != nil {
+		fmt.Fprintf(sess.Stderr(), "securechat: not sent: %s\n", userError(err))
+		return 1
+	}
+	return 0
+}
+
+func (s *Server) cmdHistory(sess ssh.Session, user string, args []string) int {
+	fs := flag.NewFlagSet("history", flag.ContinueOnError)
+	fs.SetOutput(sess.Stderr())
+	n := fs.Int("n", s.cfg.Backlog, "how many messages")
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(sess.Stderr(), "securechat: history: unexpected argument %s\n", quoteName(fs.Arg(0)))
+		return 2
+	}
+	if *n < 0 || *n > 100000 {
+		fmt.Fprintf(sess.Stderr(), "securechat: history: -n must be between 0 and 100000\n")
+		return 2
+	}
+	msgs, err := s.backlog(user, *n, nil)
+	if err != nil {
+		s.log.Error("read history", "err", err)
+		fmt.Fprintln(sess.Stderr(), "securechat: history could not be read")
+		return 1
+	}
+	w := bufio.NewWriter(sess)
+	for _, m := range msgs {
+		if *asJSON {
+			b, _ := json.Marshal(jsonMessage(m))
+			w.Write(b)
+			w.WriteByte('\n')
+			continue
+		}
+		w.WriteString(textLine(m))
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// jsonMessage is the shape of `history --json` lines: the stored fields,
+// sanitised like everything a peer controls.
+type jsonOut struct {
+	ID   uint64    `json:"id"`
+	Time time.Time `json:"time"`
+	Kind string    `json:"kind"`
+	From string    `json:"from"`
+	To   string    `json:"to,omitempty"`
+	Text string    `json:"text"`
+}
+
+func jsonMessage(m room.Message) jsonOut {
+	return jsonOut{ID: m.ID, Time: m.Time.UTC(), Kind: string(m.Kind), From: Sanitize(m.From, false), To: Sanitize(m.To, false), Text: Sanitize(m.Text, true)}
+}
+
+// textLine is one `history` line: `TIME NAME: TEXT` for messages and
+// `TIME * TEXT` for notices. A multi-line message is indented under itself.
+func textLine(m room.Message) string {
+	ts := m.Time.UTC().Format("2006-01-02 15:04:05Z")
+	text := strings.ReplaceAll(Sanitize(m.Text, true), "\n", "\n    ")
+	switch m.Kind {
+	case room.KindMessage:
+		return ts + " " + Sanitize(m.From, false) + ": " + text
+	default:
+		return ts + " * " + text
+	}
+}

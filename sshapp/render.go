@@ -1,0 +1,108 @@
+package sshapp
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"securechat/room"
+)
+
+// line is one screen row of the message pane, already styled, with its
+// display width measured once so drawing never measures again.
+type line struct {
+	text  string
+	width int
+}
+
+// formatMessage renders one room message into rows of at most width cells.
+// Wrapped rows are indented under the text, not the name. Every string a peer
+// controls is sanitised again here, so nothing in an old history file can
+// reach the terminal raw.
+func formatMessage(st *Styles, me string, m room.Message, width int, loc *time.Location) []line {
+	if width < 8 {
+		width = 8
+	}
+	ts := m.Time.In(loc).Format("15:04") + " "
+	from := Sanitize(m.From, false)
+	text := Sanitize(m.Text, true)
+	var prefix, plainPrefix string
+	var body func(string) string
+	switch m.Kind {
+	case room.KindMessage:
+		plainPrefix = ts + from + ": "
+		nameStyle := st.Name(from)
+		prefix = st.Time.Render(ts) + nameStyle.Render(from) + ": "
+		body = nil
+	case room.KindJoin, room.KindLeave:
+		arrow := "→ "
+		if m.Kind == room.KindLeave {
+			arrow = "← "
+		}
+		plainPrefix = ts + arrow
+		prefix = st.Time.Render(ts) + st.Notice.Render(arrow)
+		body = func(s string) string { return st.Notice.Render(s) }
+	case room.KindPrivate:
+		to := Sanitize(m.To, false)
+		label := "[private] " + from + " → " + to + ": "
+		if from == me {
+			label = "[private to " + to + "] "
+		}
+		plainPrefix = ts + label
+		prefix = st.Time.Render(ts) + st.Private.Render(label)
+		body = func(s string) string { return st.Private.Render(s) }
+	case room.KindSealed:
+		plainPrefix = ts + "[sealed] "
+		prefix = st.Time.Render(ts) + st.Private.Render("[sealed] ")
+		body = func(s string) string { return st.Private.Render(s) }
+	default: // system notices
+		plainPrefix = ts + "* "
+		prefix = st.Time.Render(ts) + st.Notice.Render("* ")
+		body = func(s string) string { return st.Notice.Render(s) }
+	}
+	return wrapWithPrefix(prefix, plainPrefix, text, width, body)
+}
+
+// localLine renders a notice that only this session sees (help, errors).
+func localLines(style func(string) string, text string, width int) []line {
+	return wrapWithPrefix("", "", Sanitize(text, true), width, style)
+}
+
+func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(string) string) []line {
+	pw := ansi.StringWidth(plainPrefix)
+	avail := width - pw
+	indent := pw
+	if avail < 10 {
+		// Too narrow to indent under the text: wrap under the prefix.
+		avail, indent = width, 0
+	}
+	var rows []string
+	if indent == 0 && pw > 0 {
+		rows = strings.Split(ansi.Wrap(plainPrefix+text, width, ""), "\n")
+		prefix = "" // the prefix is part of the wrapped text, unstyled
+	} else {
+		rows = strings.Split(ansi.Wrap(text, avail, ""), "\n")
+	}
+	out := make([]line, 0, len(rows))
+	pad := strings.Repeat(" ", indent)
+	for i, r := range rows {
+		w := ansi.StringWidth(r)
+		styled := r
+		if body != nil && r != "" {
+			styled = body(r)
+		}
+		if i == 0 {
+			out = append(out, line{text: prefix + styled, width: pw*boolInt(prefix != "") + w})
+			continue
+		}
+		out = append(out, line{text: pad + styled, width: indent + w})
+	}
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

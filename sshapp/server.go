@@ -1,0 +1,230 @@
+package sshapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	gossh "golang.org/x/crypto/ssh"
+
+	"securechat/accounts"
+	"securechat/history"
+	"securechat/hostkeys"
+	"securechat/room"
+)
+
+// Accounts is what the server needs from the user store.
+type Accounts interface {
+	Exists(name string) bool
+	Register(name, password string) (accounts.User, error)
+	Verify(name, password string) (accounts.User, error)
+}
+
+// History is what the server needs from the message log.
+type History interface {
+	AppendBatch(es []history.Entry) error
+	Tail(n int, keep func(history.Entry) bool) ([]history.Entry, error)
+	LastID() uint64
+}
+
+// Config holds the server's settings; zero values take the defaults below.
+type Config struct {
+	// Addr is where ListenAndServe listens (default ":8080").
+	Addr string
+	// HostSigner is the server's host key (required).
+	HostSigner gossh.Signer
+	// RoomName is shown in the welcome and the status line (default "lobby").
+	RoomName string
+	// AllowRegister lets unknown usernames register on first login.
+	AllowRegister bool
+	// Backlog is how many earlier messages a joining session sees (default 50).
+	Backlog int
+	// AuthTimeout closes connections that have not authenticated in time
+	// (default 30s), however slowly they trickle bytes.
+	AuthTimeout time.Duration
+	// QueueSize bounds each session's unread messages (default 1024).
+	QueueSize int
+	// MaxMessage is the longest message in characters (default 2000).
+	MaxMessage int
+	// FPS caps how often a session's screen is redrawn (default 30).
+	FPS int
+	// Logger receives operator logs (default: discard).
+	Logger *log.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Deps are the stores the server works on.
+type Deps struct {
+	Accounts Accounts
+	History  History
+}
+
+// Server is the chat server: one room, served over SSH.
+type Server struct {
+	cfg         Config
+	acc         Accounts
+	hist        History
+	room        *room.Room
+	log         *log.Logger
+	ssh         *ssh.Server
+	fingerprint string
+
+	closeOnce sync.Once
+}
+
+const defaultBacklog = 50
+
+// New builds a server; call Serve or ListenAndServe to start it.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if cfg.HostSigner == nil {
+		return nil, errors.New("no host key")
+	}
+	if deps.Accounts == nil || deps.History == nil {
+		return nil, errors.New("accounts and history are required")
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = ":8080"
+	}
+	if cfg.RoomName == "" {
+		cfg.RoomName = "lobby"
+	}
+	if cfg.Backlog < 0 {
+		cfg.Backlog = 0
+	} else if cfg.Backlog == 0 {
+		cfg.Backlog = defaultBacklog
+	}
+	if cfg.AuthTimeout <= 0 {
+		cfg.AuthTimeout = 30 * time.Second
+	}
+	if cfg.MaxMessage <= 0 {
+		cfg.MaxMessage = 2000
+	}
+	if cfg.FPS <= 0 {
+		cfg.FPS = 30
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = log.New(discard{})
+	}
+	s := &Server{
+		cfg:         cfg,
+		acc:         deps.Accounts,
+		hist:        deps.History,
+		log:         cfg.Logger,
+		fingerprint: hostkeys.Fingerprint(cfg.HostSigner.PublicKey()),
+	}
+	s.room = room.New(room.Options{
+		Journal:   journal{deps.History},
+		QueueSize: cfg.QueueSize,
+		Now:       cfg.Now,
+		LastID:    deps.History.LastID(),
+	})
+	srv, err := wish.NewServer(
+		wish.WithAddress(cfg.Addr),
+		withHostSigner(cfg.HostSigner),
+		wish.WithVersion("securechat"),
+		wish.WithPasswordAuth(s.passwordHandler),
+		wish.WithKeyboardInteractiveAuth(s.keyboardInteractiveHandler),
+		withConnCallback(s.connCallback),
+		wish.WithMiddleware(s.sessionMiddleware),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build ssh server: %w", err)
+	}
+	s.ssh = srv
+	return s, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func withHostSigner(signer gossh.Signer) ssh.Option {
+	return func(srv *ssh.Server) error {
+		srv.AddHostKey(signer)
+		return nil
+	}
+}
+
+func withConnCallback(cb ssh.ConnCallback) ssh.Option {
+	return func(srv *ssh.Server) error {
+		srv.ConnCallback = cb
+		return nil
+	}
+}
+
+// Fingerprint is the SHA256 fingerprint of the server's host key.
+func (s *Server) Fingerprint() string { return s.fingerprint }
+
+// Room is the live room, for wiring and tests.
+func (s *Server) Room() *room.Room { return s.room }
+
+// Serve accepts connections on l until Shutdown or Close.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.ssh.Serve(l)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// ListenAndServe listens on the configured address and serves.
+func (s *Server) ListenAndServe() error {
+	l, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(l)
+}
+
+// Shutdown stops accepting, tells every session the server is going away
+// (each UI shows a notice and quits), and waits for connections to end until
+// ctx is done. Call Close afterwards to cut whatever is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.room.Close()
+	return s.ssh.Shutdown(ctx)
+}
+
+// Close cuts every connection at once.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.room.Close()
+		err = s.ssh.Close()
+	})
+	return err
+}
+
+// connCallback runs for every new TCP connection, before any SSH byte is
+// read: it arms the authentication deadline.
+func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
+	timer := time.AfterFunc(s.cfg.AuthTimeout, func() {
+		// ContextKeyConn is set only once authentication succeeded.
+		if ctx.Value(ssh.ContextKeyConn) == nil {
+			s.log.Info("closing connection: not authenticated in time", "remote", conn.RemoteAddr().String())
+			_ = conn.Close()
+		}
+	})
+	go func() {
+		<-ctx.Done()
+		timer.Stop()
+	}()
+	return conn
+}
+
+// recoverPanic keeps one bad session or handler from taking the server down.
+func (s *Server) recoverPanic(where string) {
+	if r := recover(); r != nil {
+		s.log.Error("recovered panic", "in", where, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	}
+}

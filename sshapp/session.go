@@ -1,0 +1,276 @@
+package sshapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/ssh"
+	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
+
+	"securechat/history"
+	"securechat/room"
+)
+
+// sessionMiddleware is the one handler every session goes through: it checks
+// whose session this is, then runs an exec command or the chat UI.
+func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		s.handleSession(sess)
+		next(sess)
+	}
+}
+
+func (s *Server) handleSession(sess ssh.Session) {
+	defer s.recoverPanic("session")
+	ctx := sess.Context()
+	connUser := ""
+	if c, ok := ctx.Value(ssh.ContextKeyConn).(gossh.Conn); ok {
+		connUser = c.User()
+	}
+	user, err := verifiedUser(ctx, connUser)
+	if err != nil {
+		s.log.Warn("session refused", "user", quoteName(connUser), "remote", remote(ctx), "err", err)
+		fmt.Fprintln(sess.Stderr(), "securechat: this session does not belong to the account that logged in")
+		_ = sess.Exit(1)
+		return
+	}
+	if cmd := sess.Command(); len(cmd) > 0 {
+		code := s.runCommand(sess, user, cmd)
+		_ = sess.Exit(code)
+		return
+	}
+	pty, winCh, ok := sess.Pty()
+	if !ok {
+		fmt.Fprintln(sess.Stderr(), "securechat: no terminal. Connect with `ssh -t` for the chat, or run a command: who, send TEXT, history [-n N] [--json].")
+		_ = sess.Exit(1)
+		return
+	}
+	if err := s.runUI(sess, user, pty, winCh); err != nil {
+		fmt.Fprintf(sess.Stderr(), "\r\nsecurechat: %s\r\n", err)
+		_ = sess.Exit(1)
+		return
+	}
+	_ = sess.Exit(0)
+}
+
+// sessionChat posts one user's lines to the room.
+type sessionChat struct {
+	s    *Server
+	user string
+	ctx  context.Context
+}
+
+func (c sessionChat) Send(text string) error { return c.s.post(c.ctx, c.user, text) }
+
+// post sanitises and stores a room message; it returns once the message is
+// durable and shown, or with the reason it was not sent.
+func (s *Server) post(ctx context.Context, user, text string) error {
+	text = strings.TrimSpace(Sanitize(text, true))
+	if text == "" {
+		return errors.New("empty message")
+	}
+	if n := len([]rune(text)); n > s.cfg.MaxMessage {
+		return fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
+	}
+	_, err := s.room.Publish(ctx, room.Message{Kind: room.KindMessage, From: user, Text: text})
+	if err != nil {
+		s.log.Error("message not saved", "user", quoteName(user), "err", err)
+		if errors.Is(err, room.ErrClosed) || errors.Is(err, context.Canceled) {
+			return err
+		}
+		return errors.New("not saved on the server, please try again")
+	}
+	return nil
+}
+
+// backlog returns the last messages user may see, oldest first.
+func (s *Server) backlog(user string, n int, keep func(history.Entry) bool) ([]room.Message, error) {
+	visible := visibleTo(user)
+	es, err := s.hist.Tail(n, func(e history.Entry) bool {
+		return visible(e) && (keep == nil || keep(e))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]room.Message, len(es))
+	for i, e := range es {
+		out[i] = fromEntry(e)
+	}
+	return out, nil
+}
+
+// colorProfile picks the colours from what the client said about its
+// terminal, without querying it: a query would wait on clients that never
+// answer and could eat the user's first keystrokes.
+func colorProfile(sess ssh.Session, term string) termenv.Profile {
+	for _, e := range sess.Environ() {
+		if strings.HasPrefix(e, "NO_COLOR=") {
+			return termenv.Ascii
+		}
+		if e == "COLORTERM=truecolor" || e == "COLORTERM=24bit" {
+			return termenv.TrueColor
+		}
+	}
+	switch {
+	case term == "" || term == "dumb":
+		return termenv.Ascii
+	case strings.Contains(term, "256color"), strings.Contains(term, "kitty"), strings.Contains(term, "alacritty"):
+		return termenv.ANSI256
+	}
+	return termenv.ANSI
+}
+
+// runUI runs the chat UI for one session until the user quits, the
+// connection drops, or the room ends the session.
+func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan ssh.Window) error {
+	ctx, cancel := context.WithCancel(sess.Context())
+	defer cancel()
+
+	startID := s.room.LastID()
+	sub, err := s.room.Join(ctx, user)
+	if err != nil {
+		return fmt.Errorf("cannot join the room: %s", userError(err))
+	}
+	defer s.room.Leave(sub)
+	// Subscribe first, then read the backlog: a message stored meanwhile is
+	// in both, and the ID check in the pump drops the second copy.
+	backlog, err := s.backlog(user, s.cfg.Backlog, func(e history.Entry) bool {
+		// Not the user's own join notice that Join just stored.
+		return e.ID <= startID || e.Kind != string(room.KindJoin) || e.From != user
+	})
+	if err != nil {
+		s.log.Error("read backlog", "user", quoteName(user), "err", err)
+	}
+	var lastID uint64
+	if len(backlog) > 0 {
+		lastID = backlog[len(backlog)-1].ID
+	}
+
+	renderer := lipgloss.NewRenderer(sess, termenv.WithProfile(colorProfile(sess, pty.Term)))
+	renderer.SetHasDarkBackground(true)
+	model := NewModel(ModelConfig{
+		User:        user,
+		RoomName:    s.cfg.RoomName,
+		Fingerprint: s.fingerprint,
+		Styles:      NewStyles(renderer),
+		Chat:        sessionChat{s: s, user: user, ctx: ctx},
+		Members:     s.room.Members(),
+		Backlog:     backlog,
+		Width:       pty.Window.Width,
+		Height:      pty.Window.Height,
+		MaxMessage:  s.cfg.MaxMessage,
+	})
+	p := tea.NewProgram(model,
+		tea.WithInput(sess),
+		tea.WithOutput(sess),
+		tea.WithContext(ctx),
+		tea.WithAltScreen(),
+		tea.WithMouseCellMotion(),
+		tea.WithFPS(s.cfg.FPS),
+		tea.WithoutSignalHandler(),
+	)
+
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case w, ok := <-winCh:
+				if !ok {
+					return
+				}
+				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+			}
+		}
+	}()
+	go s.pump(ctx, sub, p, lastID)
+	go func() {
+		// A session the room ended (fell behind, kicked, shutdown) whose
+		// client no longer reads cannot be told; cut it after a grace period.
+		select {
+		case <-ctx.Done():
+		case <-sub.Done():
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+				_ = sess.Close()
+			}
+		}
+	}()
+
+	_, runErr := p.Run()
+	cancel()
+	p.Kill()
+	if err := model.Err(); err != nil {
+		return errors.New(endReason(err))
+	}
+	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, context.Canceled) {
+		s.log.Debug("program ended", "user", quoteName(user), "err", runErr)
+	}
+	return nil
+}
+
+func endReason(err error) string {
+	switch {
+	case errors.Is(err, room.ErrClosed):
+		return "the server is shutting down. Goodbye!"
+	case errors.Is(err, room.ErrFellBehind):
+		return "disconnected: your terminal fell behind the room (too many unread messages)."
+	}
+	return "disconnected: " + err.Error()
+}
+
+// pump is the session's one delivery goroutine: it waits for the room to
+// queue messages, then hands everything pending to the program in one Send,
+// so a burst costs one render, not one per message.
+func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, lastID uint64) {
+	var membersSeen []string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sub.Done():
+			if errors.Is(sub.Err(), room.ErrClosed) && ctx.Err() != nil {
+				return
+			}
+			p.Send(endedMsg{err: sub.Err()})
+			return
+		case <-sub.Ready():
+			batch := sub.Drain()
+			msgs := make([]room.Message, 0, len(batch))
+			for _, m := range batch {
+				if m.ID != 0 && m.ID <= lastID {
+					continue // already shown in the backlog
+				}
+				msgs = append(msgs, m)
+			}
+			var members []string
+			if cur := s.room.Members(); !sameSlice(cur, membersSeen) {
+				members, membersSeen = cur, cur
+			}
+			if len(msgs) == 0 && members == nil {
+				continue
+			}
+			p.Send(incomingMsg{msgs: msgs, members: members})
+		}
+	}
+}
+
+// sameSlice reports whether two member snapshots are the same snapshot; the
+// room replaces the slice whenever membership changes.
+func sameSlice(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	return &a[0] == &b[0] || slices.Equal(a, b)
+}

@@ -1,0 +1,61 @@
+package sshapp
+
+import (
+	"hash/fnv"
+
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Styles are the looks of one session, made from that session's own renderer
+// so that colours match the client's terminal and never another session's.
+type Styles struct {
+	Time     lipgloss.Style
+	Notice   lipgloss.Style
+	Error    lipgloss.Style
+	Private  lipgloss.Style
+	Status   lipgloss.Style
+	Prompt   lipgloss.Style
+	Cursor   lipgloss.Style
+	Button   lipgloss.Style
+	WhoTitle lipgloss.Style
+	Who      lipgloss.Style
+	Me       lipgloss.Style
+	Border   lipgloss.Style
+	names    []lipgloss.Style
+}
+
+// namePalette holds colours readable on dark and light backgrounds alike.
+var namePalette = []string{"1", "2", "3", "4", "5", "6", "9", "10", "11", "12", "13", "14", "166", "35", "99", "203"}
+
+// NewStyles builds the styles for one renderer.
+func NewStyles(r *lipgloss.Renderer) Styles {
+	s := Styles{
+		Time:     r.NewStyle().Faint(true),
+		Notice:   r.NewStyle().Faint(true).Italic(true),
+		Error:    r.NewStyle().Foreground(lipgloss.Color("9")).Bold(true),
+		Private:  r.NewStyle().Foreground(lipgloss.Color("13")),
+		Status:   r.NewStyle().Reverse(true),
+		Prompt:   r.NewStyle().Bold(true),
+		Cursor:   r.NewStyle().Reverse(true),
+		Button:   r.NewStyle().Bold(true).Reverse(true),
+		WhoTitle: r.NewStyle().Bold(true).Underline(true),
+		Who:      r.NewStyle(),
+		Me:       r.NewStyle().Bold(true),
+		Border:   r.NewStyle().Faint(true),
+	}
+	for _, c := range namePalette {
+		s.names = append(s.names, r.NewStyle().Foreground(lipgloss.Color(c)).Bold(true))
+	}
+	return s
+}
+
+// Name is the style for a user's name: a colour derived from the name, so a
+// user looks the same to everyone and in every session.
+func (s Styles) Name(name string) lipgloss.Style {
+	if len(s.names) == 0 {
+		return lipgloss.NewStyle()
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(name))
+	return s.names[h.Sum32()%uint32(len(s.names))]
+}
