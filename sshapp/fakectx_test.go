@@ -38,7 +38,9 @@ func (c *fakeContext) ServerVersion() string { return "SSH-2.0-securechat" }
 func (c *fakeContext) RemoteAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 9), Port: 4242}
 }
-func (c *fakeContext) LocalAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080} }
+func (c *fakeContext) LocalAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+}
 func (c *fakeContext) Permissions() *ssh.Permissions {
 	return c.perms
 }

@@ -75,8 +75,8 @@ type Model struct {
 	rows  ring
 	shift int // rows scrolled up from the bottom
 
-	input  []rune
-	cursor int
+	input   []rune
+	cursor  int
 	sending int
 
 	quitting bool
