@@ -3,6 +3,7 @@ package sshapp
 import (
 	"errors"
 	"fmt"
+	"securechat/textsafe"
 	"strconv"
 
 	"github.com/charmbracelet/ssh"
@@ -57,7 +58,7 @@ func remote(ctx ssh.Context) string {
 // quoteName makes a peer-chosen username safe for a log line: sanitised,
 // capped, and quoted, so it can never forge a line or a key.
 func quoteName(name string) string {
-	s, _ := Clip(Sanitize(name, false), 64)
+	s, _ := textsafe.Clip(textsafe.Sanitize(name, false), 64)
 	return strconv.Quote(s)
 }
 

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"securechat/textsafe"
 	"strings"
 	"time"
 
@@ -51,7 +52,7 @@ func (s *Server) cmdWho(sess ssh.Session, args []string) int {
 	}
 	var b strings.Builder
 	for _, m := range s.room.Members() {
-		b.WriteString(Sanitize(m, false))
+		b.WriteString(textsafe.Sanitize(m, false))
 		b.WriteByte('\n')
 	}
 	_, _ = io.WriteString(sess, b.String())
@@ -138,17 +139,17 @@ type jsonOut struct {
 }
 
 func jsonMessage(m room.Message) jsonOut {
-	return jsonOut{ID: m.ID, Time: m.Time.UTC(), Kind: string(m.Kind), From: Sanitize(m.From, false), To: Sanitize(m.To, false), Text: Sanitize(m.Text, true)}
+	return jsonOut{ID: m.ID, Time: m.Time.UTC(), Kind: string(m.Kind), From: textsafe.Sanitize(m.From, false), To: textsafe.Sanitize(m.To, false), Text: textsafe.Sanitize(m.Text, true)}
 }
 
 // textLine is one `history` line: `TIME NAME: TEXT` for messages and
 // `TIME * TEXT` for notices. A multi-line message is indented under itself.
 func textLine(m room.Message) string {
 	ts := m.Time.UTC().Format("2006-01-02 15:04:05Z")
-	text := strings.ReplaceAll(Sanitize(m.Text, true), "\n", "\n    ")
+	text := strings.ReplaceAll(textsafe.Sanitize(m.Text, true), "\n", "\n    ")
 	switch m.Kind {
 	case room.KindMessage:
-		return ts + " " + Sanitize(m.From, false) + ": " + text
+		return ts + " " + textsafe.Sanitize(m.From, false) + ": " + text
 	default:
 		return ts + " * " + text
 	}

@@ -3,6 +3,7 @@ package sshapp
 import (
 	"errors"
 	"fmt"
+	"securechat/textsafe"
 	"strings"
 	"time"
 
@@ -318,7 +319,7 @@ func (m *Model) deleteAt(i int) {
 // and the line never grows past the message limit: what does not fit is
 // refused with a notice, so the user sees that it was cut.
 func (m *Model) insert(rs []rune) {
-	clean := []rune(Sanitize(string(rs), false))
+	clean := []rune(textsafe.Sanitize(string(rs), false))
 	room := m.cfg.MaxMessage - len(m.input)
 	if len(clean) > room {
 		clean = clean[:max(room, 0)]
@@ -378,7 +379,7 @@ func (m *Model) command(text string) tea.Cmd {
 		m.quitting = true
 		return tea.Quit
 	default:
-		m.addLocal(m.errorStyle, fmt.Sprintf("unknown command %s: type /help for the list", Sanitize(name, false)))
+		m.addLocal(m.errorStyle, fmt.Sprintf("unknown command %s: type /help for the list", textsafe.Sanitize(name, false)))
 	}
 	return nil
 }
@@ -441,7 +442,7 @@ func (m *Model) whoRow(b *strings.Builder, row, ph int) {
 			s = fmt.Sprintf("+%d more", len(m.members)-(ph-2))
 			break
 		}
-		s = ansi.Truncate(Sanitize(m.members[row-1], false), inner, "…")
+		s = ansi.Truncate(textsafe.Sanitize(m.members[row-1], false), inner, "…")
 		b.WriteByte(' ')
 		if m.members[row-1] == m.cfg.User {
 			b.WriteString(m.st.Me.Render(s))

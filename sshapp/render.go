@@ -1,6 +1,7 @@
 package sshapp
 
 import (
+	"securechat/textsafe"
 	"strings"
 	"time"
 
@@ -24,8 +25,8 @@ func formatMessage(st *Styles, me string, m room.Message, width int, loc *time.L
 		width = 8
 	}
 	ts := m.Time.In(loc).Format("15:04") + " "
-	from := Sanitize(m.From, false)
-	text := Sanitize(m.Text, true)
+	from := textsafe.Sanitize(m.From, false)
+	text := textsafe.Sanitize(m.Text, true)
 	var prefix, plainPrefix string
 	var body func(string) string
 	switch m.Kind {
@@ -43,7 +44,7 @@ func formatMessage(st *Styles, me string, m room.Message, width int, loc *time.L
 		prefix = st.Time.Render(ts) + st.Notice.Render(arrow)
 		body = func(s string) string { return st.Notice.Render(s) }
 	case room.KindPrivate:
-		to := Sanitize(m.To, false)
+		to := textsafe.Sanitize(m.To, false)
 		label := "[private] " + from + " → " + to + ": "
 		if from == me {
 			label = "[private to " + to + "] "
@@ -65,7 +66,7 @@ func formatMessage(st *Styles, me string, m room.Message, width int, loc *time.L
 
 // localLine renders a notice that only this session sees (help, errors).
 func localLines(style func(string) string, text string, width int) []line {
-	return wrapWithPrefix("", "", Sanitize(text, true), width, style)
+	return wrapWithPrefix("", "", textsafe.Sanitize(text, true), width, style)
 }
 
 func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(string) string) []line {

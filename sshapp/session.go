@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"securechat/textsafe"
 	"slices"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func (c sessionChat) Send(text string) error { return c.s.post(c.ctx, c.user, te
 // post sanitises and stores a room message; it returns once the message is
 // durable and shown, or with the reason it was not sent.
 func (s *Server) post(ctx context.Context, user, text string) error {
-	text = strings.TrimSpace(Sanitize(text, true))
+	text = strings.TrimSpace(textsafe.Sanitize(text, true))
 	if text == "" {
 		return errors.New("empty message")
 	}

@@ -1,4 +1,4 @@
-package sshapp
+package textsafe
 
 import (
 	"strings"

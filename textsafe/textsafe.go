@@ -1,4 +1,7 @@
-package sshapp
+// Package textsafe makes peer-controlled text safe for a terminal, a log or a
+// file: the one sanitiser that the server and the local helper share. It
+// knows nothing of chat or SSH.
+package textsafe
 
 import (
 	"strings"
