@@ -22,6 +22,13 @@ commands:
   who                         list who is online, one name a line
   send TEXT...                post TEXT to the room (or the message on standard input)
   history [-n N] [--json]     print the last N messages (default 50)
+  keys [list]                 your public keys: type, fingerprint, comment, date
+  keys add [LINE]             add keys (authorized_keys lines or age1… recipients; several on standard input)
+  keys rm FINGERPRINT         remove a key
+  pubkey USER                 USER's public keys, one a line (an age recipients file)
+  msg USER TEXT...            private message; sealed with age when USER has keys
+  dm USER < FILE.age          relay a message you sealed yourself (armored age)
+  inbox [--since ID] [-n N]   your sealed messages; pipe into securechat-decrypt
   help                        this text
 without a command, ssh -t opens the chat.
 `
@@ -37,6 +44,16 @@ func (s *Server) runCommand(sess ssh.Session, user string, args []string) int {
 		return s.cmdSend(sess, user, rest)
 	case "history":
 		return s.cmdHistory(sess, user, rest)
+	case "keys":
+		return s.cmdKeys(sess, user, rest)
+	case "pubkey":
+		return s.cmdPubkey(sess, rest)
+	case "msg":
+		return s.cmdMsg(sess, user, rest)
+	case "dm":
+		return s.cmdDM(sess, user, rest)
+	case "inbox":
+		return s.cmdInbox(sess, user, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(sess, commandUsage)
 		return 0
@@ -150,6 +167,8 @@ func textLine(m room.Message) string {
 	switch m.Kind {
 	case room.KindMessage:
 		return ts + " " + textsafe.Sanitize(m.From, false) + ": " + text
+	case room.KindSealed:
+		return fmt.Sprintf("%s [sealed] #%d from %s to %s (read it with: inbox | securechat-decrypt)", ts, m.ID, m.From, m.To)
 	default:
 		return ts + " * " + text
 	}

@@ -28,12 +28,21 @@ type (
 		text string
 		err  error
 	}
+	// commandMsg reports what a server command said.
+	commandMsg struct {
+		input string
+		lines []string
+		err   error
+	}
 )
 
 // Chat is what the model needs from the server: a way to post a line. It is
 // called from a tea.Cmd, never from Update, since storing waits for the disk.
 type Chat interface {
 	Send(text string) error
+	// Command runs a command that needs the server (/msg, /keys) and
+	// returns the lines to show.
+	Command(name, args string) ([]string, error)
 }
 
 // ModelConfig is everything a session's model starts from.
@@ -52,6 +61,9 @@ type ModelConfig struct {
 	// MaxMessage is the longest message in characters (default 2000).
 	MaxMessage int
 	Location   *time.Location
+	// InboxHint is the command that lists this user's sealed messages,
+	// e.g. "ssh -p 8080 alice@host inbox".
+	InboxHint string
 }
 
 const (
@@ -179,7 +191,7 @@ func (m *Model) format(e entry) []line {
 	if e.local != "" {
 		return localLines(e.style, e.local, w)
 	}
-	return formatMessage(m.st, m.cfg.User, e.msg, w, m.cfg.Location)
+	return formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location)
 }
 
 // reflow rebuilds every row after a width change: the one O(n) operation,
@@ -214,6 +226,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			// Lose nothing: give the text back if the line is free.
 			if len(m.input) == 0 {
 				m.setInput(msg.text)
+			}
+		}
+	case commandMsg:
+		for _, l := range msg.lines {
+			m.addLocal(m.notice, l)
+		}
+		if msg.err != nil {
+			m.addLocal(m.errorStyle, userError(msg.err))
+			if len(m.input) == 0 {
+				m.setInput(msg.input)
 			}
 		}
 	case tea.WindowSizeMsg:
@@ -360,6 +382,8 @@ var helpText = []string{
 	"Commands:",
 	"  /help          this help",
 	"  /who           who is online",
+	"  /msg USER TEXT private message; sealed with age when USER has keys",
+	"  /keys          your public keys; /keys add LINE, /keys rm FINGERPRINT",
 	"  /quit          leave (or Ctrl+C)",
 	"  //text         send a line that starts with /",
 	"Keys: Enter or a click on [ Send ] sends; PgUp/PgDn or the mouse wheel scroll;",
@@ -367,8 +391,17 @@ var helpText = []string{
 }
 
 func (m *Model) command(text string) tea.Cmd {
-	name, _, _ := strings.Cut(text, " ")
+	name, args, _ := strings.Cut(text, " ")
 	switch strings.ToLower(name) {
+	case "/msg", "/keys":
+		if m.cfg.Chat == nil {
+			return nil
+		}
+		chat, cmd := m.cfg.Chat, strings.ToLower(name[1:])
+		return func() tea.Msg {
+			lines, err := chat.Command(cmd, strings.TrimSpace(args))
+			return commandMsg{input: text, lines: lines, err: err}
+		}
 	case "/help", "/?":
 		for _, h := range helpText {
 			m.addLocal(m.notice, h)

@@ -1,6 +1,7 @@
 package sshapp
 
 import (
+	"fmt"
 	"securechat/textsafe"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ type line struct {
 // Wrapped rows are indented under the text, not the name. Every string a peer
 // controls is sanitised again here, so nothing in an old history file can
 // reach the terminal raw.
-func formatMessage(st *Styles, me string, m room.Message, width int, loc *time.Location) []line {
+func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, loc *time.Location) []line {
 	if width < 8 {
 		width = 8
 	}
@@ -53,6 +54,13 @@ func formatMessage(st *Styles, me string, m room.Message, width int, loc *time.L
 		prefix = st.Time.Render(ts) + st.Private.Render(label)
 		body = func(s string) string { return st.Private.Render(s) }
 	case room.KindSealed:
+		// Never the ciphertext: a line that says what it is and how to open it.
+		switch {
+		case m.To == me:
+			text = fmt.Sprintf("#%d from %s. Open it on your machine: %s --since %d | securechat-decrypt", m.ID, from, inboxHint, m.ID-1)
+		default:
+			text = fmt.Sprintf("#%d to %s sent, sealed to their keys and yours; the server keeps only ciphertext", m.ID, textsafe.Sanitize(m.To, false))
+		}
 		plainPrefix = ts + "[sealed] "
 		prefix = st.Time.Render(ts) + st.Private.Render("[sealed] ")
 		body = func(s string) string { return st.Private.Render(s) }

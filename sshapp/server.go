@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -25,12 +26,17 @@ type Accounts interface {
 	Exists(name string) bool
 	Register(name, password string) (accounts.User, error)
 	Verify(name, password string) (accounts.User, error)
+	Get(name string) (accounts.User, bool)
+	UserByKey(fingerprint string) (accounts.User, bool)
+	AddKeys(name string, keys []accounts.Key) error
+	RemoveKey(name, fingerprint string) error
 }
 
 // History is what the server needs from the message log.
 type History interface {
 	AppendBatch(es []history.Entry) error
 	Tail(n int, keep func(history.Entry) bool) ([]history.Entry, error)
+	Since(afterID uint64, keep func(history.Entry) bool, max int) ([]history.Entry, error)
 	LastID() uint64
 }
 
@@ -57,6 +63,11 @@ type Config struct {
 	FPS int
 	// Logger receives operator logs (default: discard).
 	Logger *log.Logger
+	// PublicHost is the host name users connect to, used in the hints the
+	// UI gives (default: this machine's host name).
+	PublicHost string
+	// MaxSealed bounds an armored sealed message in bytes (default 64 KiB).
+	MaxSealed int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -110,6 +121,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.FPS <= 0 {
 		cfg.FPS = 30
 	}
+	if cfg.MaxSealed <= 0 {
+		cfg.MaxSealed = 64 << 10
+	}
+	if cfg.PublicHost == "" {
+		cfg.PublicHost = "HOST"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			cfg.PublicHost = h
+		}
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -133,6 +153,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wish.WithAddress(cfg.Addr),
 		withHostSigner(cfg.HostSigner),
 		wish.WithVersion("securechat"),
+		wish.WithPublicKeyAuth(s.publicKeyHandler),
 		wish.WithPasswordAuth(s.passwordHandler),
 		wish.WithKeyboardInteractiveAuth(s.keyboardInteractiveHandler),
 		withConnCallback(s.connCallback),

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"securechat/textsafe"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,6 +71,45 @@ type sessionChat struct {
 }
 
 func (c sessionChat) Send(text string) error { return c.s.post(c.ctx, c.user, text) }
+
+// Command runs the UI commands that need the server.
+func (c sessionChat) Command(name, args string) ([]string, error) {
+	switch name {
+	case "msg":
+		to, text, _ := strings.Cut(args, " ")
+		if to == "" || strings.TrimSpace(text) == "" {
+			return nil, errors.New("usage: /msg USER TEXT")
+		}
+		notice, err := c.s.privateMessage(c.ctx, c.user, to, text)
+		if err != nil {
+			return nil, err
+		}
+		return []string{notice}, nil
+	case "keys":
+		sub, rest, _ := strings.Cut(args, " ")
+		switch sub {
+		case "", "list":
+			lines := c.s.keyListing(c.user)
+			if len(lines) == 0 {
+				return []string{"You have no keys. Add one with /keys add ssh-ed25519 AAAA… (or ssh … keys add < ~/.ssh/id_ed25519.pub)"}, nil
+			}
+			return append([]string{"Your keys:"}, lines...), nil
+		case "add":
+			n, err := c.s.addKeys(c.user, rest)
+			if err != nil {
+				return nil, err
+			}
+			return []string{fmt.Sprintf("added %d key(s)", n)}, nil
+		case "rm", "remove", "del":
+			if err := c.s.removeKey(c.user, rest); err != nil {
+				return nil, err
+			}
+			return []string{"key removed"}, nil
+		}
+		return nil, errors.New("usage: /keys, /keys add LINE, /keys rm FINGERPRINT")
+	}
+	return nil, fmt.Errorf("unknown command /%s", name)
+}
 
 // post sanitises and stores a room message; it returns once the message is
 // durable and shown, or with the reason it was not sent.
@@ -167,6 +208,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		Width:       pty.Window.Width,
 		Height:      pty.Window.Height,
 		MaxMessage:  s.cfg.MaxMessage,
+		InboxHint:   s.inboxHint(sess, user),
 	})
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
@@ -274,4 +316,13 @@ func sameSlice(a, b []string) bool {
 		return true
 	}
 	return &a[0] == &b[0] || slices.Equal(a, b)
+}
+
+// inboxHint is the command a user runs to list their sealed messages.
+func (s *Server) inboxHint(sess ssh.Session, user string) string {
+	port := "8080"
+	if a, ok := sess.LocalAddr().(*net.TCPAddr); ok {
+		port = strconv.Itoa(a.Port)
+	}
+	return fmt.Sprintf("ssh -p %s %s@%s inbox", port, user, s.cfg.PublicHost)
 }

@@ -1,0 +1,240 @@
+package sshapp
+
+import (
+	"bufio"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"filippo.io/age"
+	"filippo.io/age/agessh"
+	"github.com/charmbracelet/ssh"
+	gossh "golang.org/x/crypto/ssh"
+
+	"securechat/accounts"
+	"securechat/textsafe"
+)
+
+const (
+	// maxKeysInput bounds what `keys add` reads, so a stream that never ends
+	// cannot grow memory.
+	maxKeysInput = 64 << 10
+	// maxKeysPerUser bounds a user's entry in users.json.
+	maxKeysPerUser = 32
+	minRSABits     = 2048
+)
+
+// parseKeyLines reads public keys the way a user pastes them: one per line,
+// blank lines and # comments skipped. Every key is checked to be one the
+// server can log in with and seal to; the first bad line fails the whole
+// input, named by its number, so nothing half-valid is ever stored.
+func parseKeyLines(input string) ([]accounts.Key, error) {
+	var keys []accounts.Key
+	sc := bufio.NewScanner(strings.NewReader(input))
+	sc.Buffer(make([]byte, 0, 4096), maxKeysInput)
+	n := 0
+	for sc.Scan() {
+		n++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		k, err := parseOneKey(text)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		keys = append(keys, k)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("line %d: %w", n+1, err)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no key found: give authorized_keys lines (ssh-ed25519, ssh-rsa) or age1… recipients")
+	}
+	return keys, nil
+}
+
+func parseOneKey(text string) (accounts.Key, error) {
+	k, err := accounts.ParseKey(text)
+	if err != nil {
+		return k, err
+	}
+	switch k.Type {
+	case accounts.KeyTypeAge:
+		if _, err := age.ParseX25519Recipient(k.Line); err != nil {
+			return k, errors.New("not a valid age X25519 recipient (age1…)")
+		}
+	case gossh.KeyAlgoED25519:
+	case gossh.KeyAlgoRSA:
+		pub, _, _, _, err := gossh.ParseAuthorizedKey([]byte(k.Line))
+		if err != nil {
+			return k, err
+		}
+		cpk, ok := pub.(gossh.CryptoPublicKey)
+		if !ok {
+			return k, errors.New("unreadable RSA key")
+		}
+		rk, ok := cpk.CryptoPublicKey().(*rsa.PublicKey)
+		if !ok || rk.N.BitLen() < minRSABits {
+			return k, fmt.Errorf("RSA keys must have at least %d bits", minRSABits)
+		}
+	default:
+		return k, fmt.Errorf("key type %s is not supported: use ssh-ed25519, ssh-rsa (%d bits or more) or an age1… recipient", textsafe.Sanitize(k.Type, false), minRSABits)
+	}
+	if _, err := recipientFor(k); err != nil {
+		return k, fmt.Errorf("cannot seal to this key: %v", err)
+	}
+	return k, nil
+}
+
+// recipientFor turns a stored key into an age recipient.
+func recipientFor(k accounts.Key) (age.Recipient, error) {
+	if k.Type == accounts.KeyTypeAge {
+		return age.ParseX25519Recipient(k.Line)
+	}
+	return agessh.ParseRecipient(k.Line)
+}
+
+// publicKeyHandler logs in a user by an uploaded SSH key. An unknown key is
+// declined quietly, so the client falls back to a password; declining is not
+// a failed password attempt (clients offer several keys from an agent).
+func (s *Server) publicKeyHandler(ctx ssh.Context, key ssh.PublicKey) (ok bool) {
+	defer s.recoverPanic("public key auth")
+	name := accounts.Normalize(ctx.User())
+	if accounts.ValidateUsername(name) != nil {
+		return false
+	}
+	u, found := s.acc.UserByKey(gossh.FingerprintSHA256(key))
+	if !found || u.Name != name {
+		return false
+	}
+	setVerified(ctx, name)
+	s.log.Debug("public key accepted", "user", quoteName(name), "remote", remote(ctx))
+	return true
+}
+
+// addKeys validates and stores keys for user; all or nothing.
+func (s *Server) addKeys(user, input string) (int, error) {
+	keys, err := parseKeyLines(input)
+	if err != nil {
+		return 0, err
+	}
+	u, ok := s.acc.Get(user)
+	if !ok {
+		return 0, accounts.ErrNoUser
+	}
+	if len(u.Keys)+len(keys) > maxKeysPerUser {
+		return 0, fmt.Errorf("at most %d keys per user (you have %d)", maxKeysPerUser, len(u.Keys))
+	}
+	if err := s.acc.AddKeys(user, keys); err != nil {
+		if errors.Is(err, accounts.ErrKeyTaken) {
+			return 0, errors.New("a key you gave belongs to another user; nothing was added")
+		}
+		return 0, err
+	}
+	s.log.Info("keys added", "user", quoteName(user), "count", len(keys))
+	return len(keys), nil
+}
+
+// keyListing is `keys list` output: type, fingerprint, comment, date.
+func (s *Server) keyListing(user string) []string {
+	u, _ := s.acc.Get(user)
+	var out []string
+	for _, k := range u.Keys {
+		comment := textsafe.Sanitize(k.Comment, false)
+		if comment == "" {
+			comment = "-"
+		}
+		out = append(out, fmt.Sprintf("%s %s %s %s", k.Type, k.Fingerprint, comment, k.Added.UTC().Format("2006-01-02")))
+	}
+	return out
+}
+
+func (s *Server) removeKey(user, fp string) error {
+	fp = strings.TrimSpace(fp)
+	if fp == "" {
+		return errors.New("give the fingerprint to remove (see keys list)")
+	}
+	if err := s.acc.RemoveKey(user, fp); err != nil {
+		return fmt.Errorf("no key %s: %w", textsafe.Sanitize(fp, false), err)
+	}
+	s.log.Info("key removed", "user", quoteName(user), "fingerprint", quoteName(fp))
+	return nil
+}
+
+// keysCommand runs `keys list|add|rm` for the exec interface.
+func (s *Server) cmdKeys(sess ssh.Session, user string, args []string) int {
+	if len(args) == 0 {
+		args = []string{"list"}
+	}
+	switch args[0] {
+	case "list", "ls":
+		for _, l := range s.keyListing(user) {
+			fmt.Fprintln(sess, l)
+		}
+		return 0
+	case "add":
+		input := strings.Join(args[1:], " ")
+		if input == "" {
+			b, err := io.ReadAll(io.LimitReader(sess, maxKeysInput+1))
+			if err != nil {
+				fmt.Fprintf(sess.Stderr(), "securechat: read standard input: %v\n", err)
+				return 1
+			}
+			if len(b) > maxKeysInput {
+				fmt.Fprintf(sess.Stderr(), "securechat: keys add: input too large (at most %d KiB); nothing was added\n", maxKeysInput>>10)
+				return 1
+			}
+			input = string(b)
+		}
+		n, err := s.addKeys(user, input)
+		if err != nil {
+			fmt.Fprintf(sess.Stderr(), "securechat: keys add: %s\n", textsafe.Sanitize(err.Error(), false))
+			return 1
+		}
+		fmt.Fprintf(sess, "added %d key(s)\n", n)
+		return 0
+	case "rm", "remove", "del":
+		if len(args) != 2 {
+			fmt.Fprintln(sess.Stderr(), "securechat: usage: keys rm FINGERPRINT")
+			return 2
+		}
+		if err := s.removeKey(user, args[1]); err != nil {
+			fmt.Fprintf(sess.Stderr(), "securechat: keys rm: %s\n", textsafe.Sanitize(err.Error(), false))
+			return 1
+		}
+		fmt.Fprintln(sess, "removed")
+		return 0
+	}
+	fmt.Fprintf(sess.Stderr(), "securechat: usage: keys [list | add [LINE] | rm FINGERPRINT]\n")
+	return 2
+}
+
+// cmdPubkey prints USER's keys, one a line: a valid age recipients file, so
+// anyone can seal to USER on their own machine.
+func (s *Server) cmdPubkey(sess ssh.Session, args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(sess.Stderr(), "securechat: usage: pubkey USER")
+		return 2
+	}
+	name := accounts.Normalize(args[0])
+	u, ok := s.acc.Get(name)
+	if !ok {
+		fmt.Fprintf(sess.Stderr(), "securechat: no user %s\n", quoteName(args[0]))
+		return 1
+	}
+	if len(u.Keys) == 0 {
+		fmt.Fprintf(sess.Stderr(), "securechat: %s has no keys\n", quoteName(name))
+		return 1
+	}
+	for _, k := range u.Keys {
+		line := k.Line
+		if c := textsafe.Sanitize(k.Comment, false); c != "" && k.Type != accounts.KeyTypeAge {
+			line += " " + c
+		}
+		fmt.Fprintln(sess, line)
+	}
+	return 0
+}
