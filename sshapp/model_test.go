@@ -1,0 +1,321 @@
+package sshapp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+
+	"securechat/room"
+)
+
+// recordingChat is a Chat that remembers what the model asked of it.
+type recordingChat struct {
+	mu       sync.Mutex
+	sent     []string
+	commands []string
+	fail     error
+}
+
+func (c *recordingChat) Send(text string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sent = append(c.sent, text)
+	return c.fail
+}
+
+func (c *recordingChat) Command(name, args string) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.commands = append(c.commands, name+" "+args)
+	return []string{"ran " + name}, c.fail
+}
+
+func testStyles(profile termenv.Profile) Styles {
+	r := lipgloss.NewRenderer(nil, termenv.WithProfile(profile))
+	return NewStyles(r)
+}
+
+var t0 = time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
+
+func newTestModel(w, h int, chat Chat, backlog ...room.Message) *Model {
+	return NewModel(ModelConfig{
+		User:        "alice",
+		Fingerprint: "SHA256:testfingerprint",
+		Styles:      testStyles(termenv.Ascii),
+		Chat:        chat,
+		Members:     []string{"alice", "bob"},
+		Backlog:     backlog,
+		Width:       w,
+		Height:      h,
+	})
+}
+
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		if r == ' ' {
+			m.Update(tea.KeyMsg{Type: tea.KeySpace})
+			continue
+		}
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+}
+
+// runCmd executes a command the way Bubble Tea would and feeds its message
+// back into the model.
+func runCmd(m *Model, cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	if msg := cmd(); msg != nil {
+		m.Update(msg)
+	}
+}
+
+func enter(m *Model) {
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	runCmd(m, cmd)
+}
+
+// checkView asserts the frame has exactly h rows, none wider than w.
+func checkView(t *testing.T, m *Model, w, h int) string {
+	t.Helper()
+	v := m.View()
+	rows := strings.Split(v, "\n")
+	if len(rows) != h {
+		t.Fatalf("%d rows at height %d:\n%s", len(rows), h, v)
+	}
+	for i, r := range rows {
+		if got := ansi.StringWidth(r); got > w {
+			t.Fatalf("row %d is %d cells wide at width %d: %q", i, got, w, ansi.Strip(r))
+		}
+	}
+	return ansi.Strip(v)
+}
+
+func TestModelSendsOnEnter(t *testing.T) {
+	chat := &recordingChat{}
+	m := newTestModel(80, 24, chat)
+	typeText(m, "hello there")
+	if v := checkView(t, m, 80, 24); !strings.Contains(v, "> hello there") {
+		t.Fatalf("input not shown:\n%s", v)
+	}
+	enter(m)
+	if len(chat.sent) != 1 || chat.sent[0] != "hello there" {
+		t.Fatalf("sent %q", chat.sent)
+	}
+	if v := checkView(t, m, 80, 24); strings.Contains(v, "> hello there") {
+		t.Fatal("input not cleared after sending")
+	}
+	// "//x" sends "/x"; blank lines send nothing.
+	typeText(m, "//slash")
+	enter(m)
+	typeText(m, "   ")
+	enter(m)
+	if len(chat.sent) != 2 || chat.sent[1] != "/slash" {
+		t.Fatalf("sent %q", chat.sent)
+	}
+}
+
+func TestModelFailedSendKeepsText(t *testing.T) {
+	chat := &recordingChat{fail: errors.New("disk full")}
+	m := newTestModel(80, 24, chat)
+	typeText(m, "precious words")
+	enter(m)
+	v := checkView(t, m, 80, 24)
+	if !strings.Contains(v, "not sent: disk full") || !strings.Contains(v, "> precious words") {
+		t.Fatalf("failure not shown or text lost:\n%s", v)
+	}
+}
+
+func TestModelIncomingAndLayout(t *testing.T) {
+	m := newTestModel(80, 24, nil, room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: "from the backlog"})
+	m.Update(incomingMsg{msgs: []room.Message{
+		{ID: 2, Time: t0, Kind: room.KindJoin, From: "carol", Text: "carol joined"},
+		{ID: 3, Time: t0, Kind: room.KindMessage, From: "carol", Text: "hi all"},
+	}, members: []string{"alice", "bob", "carol"}})
+	v := checkView(t, m, 80, 24)
+	for _, want := range []string{"09:30 bob: from the backlog", "→ carol joined", "09:30 carol: hi all", "Online (3)", "alice · #lobby · 3 online", "SHA256:testfingerprint", "[ Send ]", "Welcome to #lobby, alice"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("view lacks %q:\n%s", want, v)
+		}
+	}
+	// Narrow terminals hide the online list but keep everything in bounds.
+	m.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
+	v = checkView(t, m, 40, 10)
+	if strings.Contains(v, "Online (3)") {
+		t.Fatalf("online list shown at 40 columns:\n%s", v)
+	}
+	if !strings.Contains(v, "carol: hi all") {
+		t.Fatalf("newest message not visible after resize:\n%s", v)
+	}
+}
+
+func TestModelWideCharactersStayInBounds(t *testing.T) {
+	for _, w := range []int{40, 80, 120} {
+		t.Run(fmt.Sprint(w), func(t *testing.T) {
+			m := newTestModel(w, 20, nil)
+			m.Update(incomingMsg{msgs: []room.Message{
+				{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: strings.Repeat("你好世界 👍🏽 ", 20)},
+				{ID: 2, Time: t0, Kind: room.KindMessage, From: "bob", Text: strings.Repeat("x", 300)},
+				{ID: 3, Time: t0, Kind: room.KindMessage, From: "bob", Text: "line one\nline two"},
+			}})
+			typeText(m, strings.Repeat("日本語", 30))
+			checkView(t, m, w, 20)
+		})
+	}
+}
+
+func TestModelScrolling(t *testing.T) {
+	m := newTestModel(80, 12, nil)
+	var msgs []room.Message
+	for i := range 50 {
+		msgs = append(msgs, room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: fmt.Sprintf("message %02d", i)})
+	}
+	m.Update(incomingMsg{msgs: msgs})
+	if v := checkView(t, m, 80, 12); !strings.Contains(v, "message 49") {
+		t.Fatalf("not at the bottom:\n%s", v)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyPgUp})
+	v := checkView(t, m, 80, 12)
+	if strings.Contains(v, "message 49") || !strings.Contains(v, "scrolled") {
+		t.Fatalf("PgUp did not scroll:\n%s", v)
+	}
+	// New messages while reading back do not move the view.
+	before := v
+	m.Update(incomingMsg{msgs: []room.Message{{ID: 51, Time: t0, Kind: room.KindMessage, From: "bob", Text: "newest"}}})
+	if after := checkView(t, m, 80, 12); !strings.Contains(after, "message 4") || strings.Contains(after, "newest") {
+		t.Fatalf("view moved while scrolled back:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
+	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+	if v := checkView(t, m, 80, 12); !strings.Contains(v, "newest") {
+		t.Fatalf("PgDn did not return to the bottom:\n%s", v)
+	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	if v := checkView(t, m, 80, 12); strings.Contains(v, "newest") {
+		t.Fatalf("wheel up did not scroll:\n%s", v)
+	}
+}
+
+func TestModelSendButton(t *testing.T) {
+	chat := &recordingChat{}
+	m := newTestModel(80, 24, chat)
+	typeText(m, "by mouse")
+	// A click elsewhere on the input row does nothing.
+	_, cmd := m.Update(tea.MouseMsg{X: 10, Y: 23, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	runCmd(m, cmd)
+	if len(chat.sent) != 0 {
+		t.Fatal("a click outside the button sent")
+	}
+	_, cmd = m.Update(tea.MouseMsg{X: 75, Y: 23, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	runCmd(m, cmd)
+	if len(chat.sent) != 1 || chat.sent[0] != "by mouse" {
+		t.Fatalf("sent %q", chat.sent)
+	}
+}
+
+func TestModelMessageLimit(t *testing.T) {
+	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, MaxMessage: 10})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("0123456789abc"), Paste: true})
+	if string(m.input) != "0123456789" {
+		t.Fatalf("input %q", string(m.input))
+	}
+	if v := checkView(t, m, 80, 24); !strings.Contains(v, "at most 10 characters") {
+		t.Fatalf("cut not shown:\n%s", v)
+	}
+	// Control characters never enter the line.
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a\x1b[2Jb"), Paste: true})
+	if string(m.input) != "a[2Jb" {
+		t.Fatalf("input %q", string(m.input))
+	}
+}
+
+func TestModelEditing(t *testing.T) {
+	m := newTestModel(80, 24, nil)
+	typeText(m, "hello world")
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlW})
+	if string(m.input) != "hello " {
+		t.Fatalf("Ctrl+W: %q", string(m.input))
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyHome})
+	typeText(m, ">")
+	m.Update(tea.KeyMsg{Type: tea.KeyEnd})
+	m.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+	m.Update(tea.KeyMsg{Type: tea.KeyLeft})
+	m.Update(tea.KeyMsg{Type: tea.KeyDelete})
+	if string(m.input) != ">hell" {
+		t.Fatalf("editing: %q", string(m.input))
+	}
+}
+
+func TestModelCommands(t *testing.T) {
+	chat := &recordingChat{}
+	m := newTestModel(100, 30, chat)
+	for _, tc := range []struct{ input, want string }{
+		{"/help", "/quit"},
+		{"/who", "Online (2): alice, bob"},
+		{"/bogus", "unknown command /bogus"},
+		{"/msg bob hi", "ran msg"},
+		{"/keys", "ran keys"},
+	} {
+		typeText(m, tc.input)
+		enter(m)
+		if v := checkView(t, m, 100, 30); !strings.Contains(v, tc.want) {
+			t.Fatalf("%s: view lacks %q:\n%s", tc.input, tc.want, v)
+		}
+	}
+	if strings.Join(chat.commands, "|") != "msg bob hi|keys " {
+		t.Fatalf("commands %q", chat.commands)
+	}
+	typeText(m, "/quit")
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if cmd == nil || cmd() != tea.Quit() {
+		t.Fatal("/quit did not quit")
+	}
+}
+
+func TestModelEnded(t *testing.T) {
+	m := newTestModel(80, 24, nil)
+	_, cmd := m.Update(endedMsg{err: room.ErrFellBehind})
+	if cmd == nil || cmd() != tea.Quit() {
+		t.Fatal("ended session did not quit")
+	}
+	if !errors.Is(m.Err(), room.ErrFellBehind) {
+		t.Fatalf("err %v", m.Err())
+	}
+}
+
+func TestModelSanitisesPeerText(t *testing.T) {
+	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.ANSI256), Width: 80, Height: 10})
+	m.Update(incomingMsg{msgs: []room.Message{{ID: 1, Time: t0, Kind: room.KindMessage, From: "bo\x1b[31mb", Text: "evil\x1b]0;title\x07 \u202etext\x1b[2J"}}})
+	v := m.View()
+	for _, bad := range []string{"\x1b]0", "\x07", "\u202e", "\x1b[2J", "\x1b[31mb"} {
+		if strings.Contains(v, bad) {
+			t.Fatalf("view carries %q", bad)
+		}
+	}
+}
+
+// The scrollback is bounded however many messages arrive.
+func TestModelScrollbackBounded(t *testing.T) {
+	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 10, Scrollback: 100})
+	for i := range 1000 {
+		m.Update(incomingMsg{msgs: []room.Message{{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: "x"}}})
+	}
+	if m.rows.len() > 100 || len(m.msgs) > 100 {
+		t.Fatalf("rows %d msgs %d, want at most 100", m.rows.len(), len(m.msgs))
+	}
+	if v := checkView(t, m, 80, 10); !strings.Contains(v, "bob: x") {
+		t.Fatal(v)
+	}
+}
