@@ -59,6 +59,12 @@ type Config struct {
 	QueueSize int
 	// MaxMessage is the longest message in characters (default 2000).
 	MaxMessage int
+	// KeepAlive is how often an idle client is pinged (default 30s), and
+	// KeepAliveTimeout how long an answer may take before the peer counts
+	// as gone and its connection is closed (default 60s): a laptop closed
+	// mid-session is reaped within 90 seconds.
+	KeepAlive        time.Duration
+	KeepAliveTimeout time.Duration
 	// FPS caps how often a session's screen is redrawn (default 30).
 	FPS int
 	// Logger receives operator logs (default: discard).
@@ -89,6 +95,7 @@ type Server struct {
 	fingerprint string
 
 	closeOnce sync.Once
+	sessions  sessionCount
 }
 
 const defaultBacklog = 50
@@ -114,6 +121,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 30 * time.Second
+	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = 30 * time.Second
+	}
+	if cfg.KeepAliveTimeout <= 0 {
+		cfg.KeepAliveTimeout = 60 * time.Second
 	}
 	if cfg.MaxMessage <= 0 {
 		cfg.MaxMessage = 2000
@@ -213,7 +226,59 @@ func (s *Server) ListenAndServe() error {
 // ctx is done. Call Close afterwards to cut whatever is left.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.room.Close()
-	return s.ssh.Shutdown(ctx)
+	idle := s.sessions.drained()
+	res := make(chan error, 1)
+	go func() { res <- s.ssh.Shutdown(ctx) }()
+	select {
+	case <-idle:
+		// Every session has ended; connections still open hold nothing a
+		// user would lose, so cut them instead of waiting out the deadline.
+		_ = s.Close()
+	case <-ctx.Done():
+	}
+	err := <-res
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// sessionCount tracks live sessions so Shutdown knows when all have ended.
+type sessionCount struct {
+	mu      sync.Mutex
+	n       int
+	waiters []chan struct{}
+}
+
+func (c *sessionCount) add() {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+}
+
+func (c *sessionCount) done() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n--
+	if c.n == 0 {
+		for _, w := range c.waiters {
+			close(w)
+		}
+		c.waiters = nil
+	}
+}
+
+// drained returns a channel closed once no session is live.
+func (c *sessionCount) drained() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan struct{})
+	if c.n == 0 {
+		close(ch)
+	} else {
+		c.waiters = append(c.waiters, ch)
+	}
+	return ch
 }
 
 // Close cuts every connection at once.
@@ -247,5 +312,55 @@ func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
 func (s *Server) recoverPanic(where string) {
 	if r := recover(); r != nil {
 		s.log.Error("recovered panic", "in", where, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	}
+}
+
+type keepAliveKey struct{}
+
+// startKeepAlive runs one pinger per connection, however many sessions it
+// opens.
+func (s *Server) startKeepAlive(ctx ssh.Context, conn gossh.Conn) {
+	ctx.Lock()
+	started := ctx.Value(keepAliveKey{}) != nil
+	if !started {
+		ctx.SetValue(keepAliveKey{}, true)
+	}
+	ctx.Unlock()
+	if !started {
+		go s.keepAlive(ctx, conn)
+	}
+}
+
+// keepAlive pings the client; a peer that does not answer in time is gone
+// (TCP alone can take many minutes to notice) and its connection is closed,
+// which ends its sessions and its room membership.
+func (s *Server) keepAlive(ctx ssh.Context, conn gossh.Conn) {
+	tick := time.NewTicker(s.cfg.KeepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		answered := make(chan struct{})
+		go func() {
+			// Any reply, even a refusal, proves the peer is alive.
+			_, _, _ = conn.SendRequest("keepalive@openssh.com", true, nil)
+			close(answered)
+		}()
+		timer := time.NewTimer(s.cfg.KeepAliveTimeout)
+		select {
+		case <-answered:
+			timer.Stop()
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+			s.log.Info("closing connection: peer stopped answering", "user", quoteName(conn.User()), "remote", conn.RemoteAddr().String())
+			_ = conn.Close()
+			<-answered
+			return
+		}
 	}
 }

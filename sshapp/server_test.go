@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -347,7 +348,7 @@ func TestBacklogLimit(t *testing.T) {
 // A client that stops reading its screen must not delay anyone else: its
 // queue fills, it is dropped, and the others keep getting every message.
 func TestStalledClientDoesNotDelayOthers(t *testing.T) {
-	ts := startServer(t, t.TempDir(), func(c *Config) { c.QueueSize = 16 })
+	ts := startServer(t, t.TempDir(), func(c *Config) { c.QueueSize = 128 })
 	stalledClient := ts.login("stalled", "stalled password")
 	sess, err := stalledClient.NewSession()
 	if err != nil {
@@ -368,12 +369,12 @@ func TestStalledClientDoesNotDelayOthers(t *testing.T) {
 	live.waitFor("Welcome")
 	sender := ts.login("sender", "sender password")
 	big := strings.Repeat("z", 200)
-	for i := range 300 {
+	for i := range 400 {
 		if r := run(t, sender, fmt.Sprintf("send %d %s", i, big), ""); r.code != 0 {
 			t.Fatalf("send %d: %+v", i, r)
 		}
 	}
-	live.waitFor("sender: 299")
+	live.waitFor("sender: 399")
 	deadline := time.Now().Add(10 * time.Second)
 	for ts.srv.Room().Online("stalled") {
 		if time.Now().After(deadline) {
@@ -469,3 +470,174 @@ func TestUsernameSwitchKeyboardInteractive(t *testing.T) {
 }
 
 var _ ssh.Context = (*fakeContext)(nil)
+
+// pausableProxy forwards TCP between a client and the server until paused,
+// then swallows everything: a laptop lid closing mid-session.
+type pausableProxy struct {
+	l      net.Listener
+	mu     sync.Mutex
+	paused bool
+}
+
+func newPausableProxy(t *testing.T, target string) *pausableProxy {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pausableProxy{l: l}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				return
+			}
+			t.Cleanup(func() { c.Close(); s.Close() })
+			go p.pipe(c, s)
+			go p.pipe(s, c)
+		}
+	}()
+	return p
+}
+
+func (p *pausableProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		paused := p.paused
+		p.mu.Unlock()
+		if paused {
+			continue
+		}
+		if _, err := dst.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
+func (p *pausableProxy) pause() {
+	p.mu.Lock()
+	p.paused = true
+	p.mu.Unlock()
+}
+
+func TestDeadPeerIsReaped(t *testing.T) {
+	ts := startServer(t, t.TempDir(), func(c *Config) {
+		c.KeepAlive = 100 * time.Millisecond
+		c.KeepAliveTimeout = 300 * time.Millisecond
+	})
+	ts.login("lid", "lid password").Close()
+	proxy := newPausableProxy(t, ts.addr)
+	c, err := dial(proxy.l.Addr().String(), "lid", nil, gossh.Password("lid password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	u := openUI(t, c, 80, 24)
+	u.waitFor("Welcome")
+	if !ts.srv.Room().Online("lid") {
+		t.Fatal("not online")
+	}
+	proxy.pause()
+	deadline := time.Now().Add(10 * time.Second)
+	for ts.srv.Room().Online("lid") {
+		if time.Now().After(deadline) {
+			t.Fatal("dead peer still in the room after 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(ts.logs.String(), "peer stopped answering") {
+		t.Fatalf("no log line for the reaped peer:\n%s", ts.logs.String())
+	}
+}
+
+func TestShutdownWithManyClients(t *testing.T) {
+	ts := startServer(t, t.TempDir(), nil)
+	const n = 50
+	uis := make([]*ui, n)
+	for i := range n {
+		uis[i] = openUI(t, ts.login(fmt.Sprintf("user%02d", i), "a fine password"), 80, 24)
+	}
+	for _, u := range uis {
+		u.waitFor("[ Send ]")
+	}
+	start := time.Now()
+	ts.stop()
+	for _, u := range uis {
+		u.waitEnded()
+		if !strings.Contains(u.rawString(), "shutting down") {
+			t.Fatalf("a client was not told the server is shutting down: %q", u.rawString()[max(0, len(u.rawString())-200):])
+		}
+	}
+	t.Logf("shutdown with %d clients took %v", n, time.Since(start))
+}
+
+func openFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// 1,000 connect/disconnect cycles leave goroutines and file descriptors
+// where they started.
+func TestConnectDisconnectCyclesLeakNothing(t *testing.T) {
+	ts := startServer(t, t.TempDir(), nil)
+	alice := ts.login("alice", "alice password")
+	k := newEd25519(t, "")
+	if r := run(t, alice, "keys add", k.line); r.code != 0 {
+		t.Fatal(r)
+	}
+	alice.Close()
+	// Warm up once so lazily started runtime goroutines are counted.
+	c, err := dial(ts.addr, "alice", nil, gossh.PublicKeys(k.signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c, "who", "")
+	c.Close()
+	settle := func(limit int) int {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= limit || time.Now().After(deadline) {
+				return n
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	baseG := settle(0)
+	baseFD := openFDs(t)
+	for i := range 1000 {
+		c, err := dial(ts.addr, "alice", nil, gossh.PublicKeys(k.signer))
+		if err != nil {
+			t.Fatalf("cycle %d: %v", i, err)
+		}
+		if i%10 == 0 {
+			if r := run(t, c, "who", ""); r.code != 0 {
+				t.Fatal(r)
+			}
+		}
+		c.Close()
+	}
+	if g := settle(baseG); g > baseG {
+		t.Fatalf("goroutines %d after 1000 cycles, %d before", g, baseG)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for openFDs(t) > baseFD && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if fd := openFDs(t); fd > baseFD {
+		t.Fatalf("open files %d after 1000 cycles, %d before", fd, baseFD)
+	}
+}

@@ -31,11 +31,14 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 }
 
 func (s *Server) handleSession(sess ssh.Session) {
+	s.sessions.add()
+	defer s.sessions.done()
 	defer s.recoverPanic("session")
 	ctx := sess.Context()
 	connUser := ""
 	if c, ok := ctx.Value(ssh.ContextKeyConn).(gossh.Conn); ok {
 		connUser = c.User()
+		s.startKeepAlive(ctx, c)
 	}
 	user, err := verifiedUser(ctx, connUser)
 	if err != nil {
@@ -56,7 +59,8 @@ func (s *Server) handleSession(sess ssh.Session) {
 		return
 	}
 	if err := s.runUI(sess, user, pty, winCh); err != nil {
-		fmt.Fprintf(sess.Stderr(), "\r\nsecurechat: %s\r\n", err)
+		// On the terminal itself, after the UI left the alternate screen.
+		fmt.Fprintf(sess, "securechat: %s\n", err)
 		_ = sess.Exit(1)
 		return
 	}
