@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"securechat/textsafe"
 	"strconv"
+	"strings"
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -70,25 +71,33 @@ func (s *Server) passwordHandler(ctx ssh.Context, password string) (ok bool) {
 	name := accounts.Normalize(ctx.User())
 	if err := accounts.ValidateUsername(name); err != nil {
 		s.log.Info("login refused", "user", quoteName(ctx.User()), "remote", remote(ctx), "err", err)
+		s.failed(ctx)
 		return false
 	}
-	if s.acc.Exists(name) {
+	if s.acc.Exists(name) || !s.cfg.AllowRegister {
+		// Unknown names cost one bcrypt run too, so timing tells nothing.
 		return s.verifyPassword(ctx, name, password, "password")
 	}
-	if !s.cfg.AllowRegister {
-		s.verifyPassword(ctx, name, password, "password") // same cost as a real miss
-		return false
-	}
-	if err := accounts.CheckNewPassword(name, password); err != nil {
+	if err := s.checkNewPassword(name, password); err != nil {
 		s.log.Info("registration refused", "user", quoteName(name), "remote", remote(ctx), "err", err)
+		s.failed(ctx)
 		return false
 	}
-	return s.register(ctx, name, password)
+	return s.register(ctx, name, password) == nil
 }
 
 func (s *Server) verifyPassword(ctx ssh.Context, name, password, method string) bool {
-	if _, err := s.acc.Verify(name, password); err != nil {
-		s.log.Info("login failed", "user", quoteName(name), "remote", remote(ctx), "method", method, "err", err)
+	if err := s.checkPassword(ctx, name, password, method); err != nil {
+		return false
+	}
+	return s.grant(ctx, name, method)
+}
+
+// grant records the verified account for the session to trust, unless the
+// account is banned.
+func (s *Server) grant(ctx ssh.Context, name, method string) bool {
+	if err := s.loginAllowed(ctx, name); err != nil {
+		s.log.Info("login refused", "user", quoteName(name), "remote", remote(ctx), "err", err)
 		return false
 	}
 	setVerified(ctx, name)
@@ -96,14 +105,20 @@ func (s *Server) verifyPassword(ctx ssh.Context, name, password, method string) 
 	return true
 }
 
-func (s *Server) register(ctx ssh.Context, name, password string) bool {
-	if _, err := s.acc.Register(name, password); err != nil {
+func (s *Server) register(ctx ssh.Context, name, password string) error {
+	if err := s.registerUser(ctx, name, password); err != nil {
 		s.log.Info("registration failed", "user", quoteName(name), "remote", remote(ctx), "err", err)
-		return false
+		return err
 	}
-	setVerified(ctx, name)
 	s.log.Info("registered", "user", quoteName(name), "remote", remote(ctx))
-	return true
+	return s.grantErr(ctx, name, "register")
+}
+
+func (s *Server) grantErr(ctx ssh.Context, name, method string) error {
+	if !s.grant(ctx, name, method) {
+		return errors.New("login refused")
+	}
+	return nil
 }
 
 // keyboardInteractiveHandler lets the server talk to the person logging in:
@@ -115,6 +130,11 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 	if err := accounts.ValidateUsername(name); err != nil {
 		s.log.Info("login refused", "user", quoteName(ctx.User()), "remote", remote(ctx), "err", err)
 		_, _ = challenge("", "securechat: "+err.Error()+"\n", nil, nil)
+		// A name that can never log in: end the connection rather than
+		// let the client ask for passwords that cannot work.
+		if ci := connOf(ctx); ci != nil {
+			_ = ci.conn.Close()
+		}
 		return false
 	}
 	if s.acc.Exists(name) || !s.cfg.AllowRegister {
@@ -125,7 +145,7 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 		return s.verifyPassword(ctx, name, answers[0], "keyboard-interactive")
 	}
 	instruction := fmt.Sprintf("Welcome to securechat! %q is a new name here.\n"+
-		"Choose a password to register it: at least %d characters, at most %d bytes, not the username.\n",
+		"Choose a password to register it: at least %d characters, at most %d bytes, not containing the username, and not easy to guess.\n",
 		name, accounts.MinPasswordLen, accounts.MaxPasswordBytes)
 	for range 3 {
 		answers, err := challenge("", instruction, []string{"New password: ", "Repeat password: "}, []bool{false, false})
@@ -136,19 +156,30 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 			instruction = "The two passwords were not the same. Please try again.\n"
 			continue
 		}
-		if err := accounts.CheckNewPassword(name, answers[0]); err != nil {
+		if err := s.checkNewPassword(name, answers[0]); err != nil {
 			instruction = "That password cannot be used: " + err.Error() + ". Please choose another.\n"
 			continue
 		}
-		if s.register(ctx, name, answers[0]) {
+		err = s.register(ctx, name, answers[0])
+		if err == nil {
 			return true
 		}
-		if s.acc.Exists(name) {
+		switch {
+		case errors.Is(err, accounts.ErrUserExists):
 			_, _ = challenge("", fmt.Sprintf("securechat: %q was registered by someone else just now.\n", name), nil, nil)
-		} else {
+		case errors.Is(err, accounts.ErrInvalid) || isLimitReason(err):
+			_, _ = challenge("", "securechat: "+err.Error()+"\n", nil, nil)
+		default:
 			_, _ = challenge("", "securechat: registration failed on the server; please try again later.\n", nil, nil)
 		}
 		return false
 	}
+	s.failed(ctx)
 	return false
+}
+
+// isLimitReason reports errors whose text is written for the user.
+func isLimitReason(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "too many") || strings.HasPrefix(msg, "the server is busy") || strings.HasPrefix(msg, "login refused")
 }

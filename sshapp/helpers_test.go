@@ -19,6 +19,7 @@ import (
 	"securechat/accounts"
 	"securechat/history"
 	"securechat/hostkeys"
+	"securechat/limits"
 )
 
 // testServer is the real server on 127.0.0.1:0 over real stores in a temp
@@ -70,6 +71,7 @@ func startServer(t *testing.T, dir string, mod func(*Config)) *testServer {
 		HostSigner:    signer,
 		AllowRegister: true,
 		Logger:        log.NewWithOptions(logs, log.Options{Level: log.DebugLevel}),
+		Limits:        looseLimits(),
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -294,5 +296,19 @@ func (u *ui) waitEnded() {
 	case <-u.ended:
 	case <-time.After(10 * time.Second):
 		u.t.Fatal("session did not end")
+	}
+}
+
+// looseLimits lets functional tests log in, register and post as fast as
+// they like from 127.0.0.1; the hardening tests set the real limits.
+func looseLimits() Limits {
+	const many = 1 << 20
+	return Limits{
+		Auth:             limits.AuthConfig{SourceFailures: many, AccountFailures: many},
+		Conns:            limits.ConnConfig{MaxUnauthPerSource: many, MaxUnauthTotal: many, MaxSessionsPerSource: many},
+		Reg:              limits.RegConfig{PerSource: many, Total: many},
+		Flood:            limits.FloodConfig{Burst: many, PerSecond: many},
+		MaxAuthTries:     many,
+		MinPasswordScore: -1,
 	}
 }

@@ -110,9 +110,7 @@ func (s *Server) publicKeyHandler(ctx ssh.Context, key ssh.PublicKey) (ok bool) 
 	if !found || u.Name != name {
 		return false
 	}
-	setVerified(ctx, name)
-	s.log.Debug("public key accepted", "user", quoteName(name), "remote", remote(ctx))
-	return true
+	return s.grant(ctx, name, "publickey")
 }
 
 // addKeys validates and stores keys for user; all or nothing.

@@ -97,7 +97,7 @@ func openInbox(t *testing.T, out string, ident age.Identity) []string {
 
 func TestKeysAddListRemoveAndLogin(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
-	alice := ts.login("alice", "alice password")
+	alice := ts.login("alice", "secret-nyvpr")
 	ed := newEd25519(t, "alice@laptop")
 	rk := newRSA(t, 2048)
 	ageID, err := age.GenerateX25519Identity()
@@ -125,20 +125,20 @@ func TestKeysAddListRemoveAndLogin(t *testing.T) {
 		c.Close()
 	}
 	// The key does not log in as anyone else.
-	ts.login("bob", "bob password").Close()
+	ts.login("bob", "secret-obo").Close()
 	if c, err := dial(ts.addr, "bob", nil, gossh.PublicKeys(ed.signer)); err == nil {
 		c.Close()
 		t.Fatal("alice's key logged in as bob")
 	}
 	// An unknown key is declined and the client falls back to the password.
 	stranger := newEd25519(t, "")
-	c, err := dial(ts.addr, "alice", nil, gossh.PublicKeys(stranger.signer), gossh.Password("alice password"))
+	c, err := dial(ts.addr, "alice", nil, gossh.PublicKeys(stranger.signer), gossh.Password("secret-nyvpr"))
 	if err != nil {
 		t.Fatalf("fallback to password after an unknown key: %v", err)
 	}
 	c.Close()
 	// pubkey prints lines that age takes as recipients.
-	r = run(t, c2(t, ts, "bob", "bob password"), "pubkey alice", "")
+	r = run(t, c2(t, ts, "bob", "secret-obo"), "pubkey alice", "")
 	recips, err := parseRecipients(r.stdout)
 	if err != nil || len(recips) != 3 {
 		t.Fatalf("pubkey output is not a recipients file (%v):\n%s", err, r.stdout)
@@ -163,8 +163,8 @@ func c2(t *testing.T, ts *testServer, user, pw string) *gossh.Client {
 
 func TestKeysAddRefusals(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
-	alice := ts.login("alice", "alice password")
-	bob := ts.login("bob", "bob password")
+	alice := ts.login("alice", "secret-nyvpr")
+	bob := ts.login("bob", "secret-obo")
 	good := newEd25519(t, "")
 	weak := newRSA(t, 1024)
 	held := newEd25519(t, "")
@@ -197,9 +197,9 @@ func TestKeysAddRefusals(t *testing.T) {
 
 func TestSealedPrivateMessages(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
-	alice := ts.login("alice", "alice password")
-	bob := ts.login("bob", "bob password")
-	eve := ts.login("eve", "eve password")
+	alice := ts.login("alice", "secret-nyvpr")
+	bob := ts.login("bob", "secret-obo")
+	eve := ts.login("eve", "secret-rir")
 	aliceKey := newEd25519(t, "")
 	bobKey := newEd25519(t, "")
 	run(t, alice, "keys add", aliceKey.line)
@@ -277,8 +277,8 @@ func assertNotInDataDir(t *testing.T, dir, text string) {
 
 func TestPrivateMessageWithoutKeys(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
-	alice := ts.login("alice", "alice password")
-	bob := ts.login("bob", "bob password")
+	alice := ts.login("alice", "secret-nyvpr")
+	bob := ts.login("bob", "secret-obo")
 	const text = "unsealed whisper"
 	if r := run(t, bob, "msg alice "+text, ""); r.code == 0 || !strings.Contains(r.stderr, "offline") {
 		t.Fatalf("msg to offline user without keys: %+v", r)
@@ -297,8 +297,8 @@ func TestPrivateMessageWithoutKeys(t *testing.T) {
 
 func TestDMRelaysClientSealedMessages(t *testing.T) {
 	ts := startServer(t, t.TempDir(), func(c *Config) { c.MaxSealed = 4096 })
-	alice := ts.login("alice", "alice password")
-	bob := ts.login("bob", "bob password")
+	alice := ts.login("alice", "secret-nyvpr")
+	bob := ts.login("bob", "secret-obo")
 	aliceKey := newEd25519(t, "")
 	run(t, alice, "keys add", aliceKey.line)
 
@@ -341,7 +341,7 @@ func TestDMRelaysClientSealedMessages(t *testing.T) {
 
 func TestKeysFromUI(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
-	u := openUI(t, ts.login("alice", "alice password"), 200, 30)
+	u := openUI(t, ts.login("alice", "secret-nyvpr"), 200, 30)
 	u.waitFor("Welcome")
 	u.send("/keys\r")
 	u.waitFor("You have no keys")

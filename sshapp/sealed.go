@@ -92,6 +92,9 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 	if n := len([]rune(text)); n > s.cfg.MaxMessage {
 		return "", fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
 	}
+	if err := s.checkFlood(from); err != nil {
+		return "", err
+	}
 	if len(target.Keys) == 0 {
 		if _, err := s.room.SendPrivate(from, to, text); err != nil {
 			if errors.Is(err, room.ErrNotOnline) {
@@ -161,6 +164,9 @@ func (s *Server) relaySealed(ctx context.Context, from, to string, armored []byt
 	}
 	text, err := checkArmoredAge(armored, s.cfg.MaxSealed)
 	if err != nil {
+		return room.Message{}, err
+	}
+	if err := s.checkFlood(from); err != nil {
 		return room.Message{}, err
 	}
 	m, err := s.room.Publish(ctx, room.Message{Kind: room.KindSealed, From: from, To: to, Text: text})

@@ -74,6 +74,8 @@ type Config struct {
 	PublicHost string
 	// MaxSealed bounds an armored sealed message in bytes (default 64 KiB).
 	MaxSealed int
+	// Limits are the abuse limits (zero values: the safe defaults).
+	Limits Limits
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -94,6 +96,7 @@ type Server struct {
 	ssh         *ssh.Server
 	fingerprint string
 
+	guards    *guards
 	closeOnce sync.Once
 	sessions  sessionCount
 }
@@ -155,6 +158,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		hist:        deps.History,
 		log:         cfg.Logger,
 		fingerprint: hostkeys.Fingerprint(cfg.HostSigner.PublicKey()),
+		guards:      newGuards(cfg.Limits),
 	}
 	s.room = room.New(room.Options{
 		Journal:   journal{deps.History},
@@ -169,7 +173,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wish.WithPublicKeyAuth(s.publicKeyHandler),
 		wish.WithPasswordAuth(s.passwordHandler),
 		wish.WithKeyboardInteractiveAuth(s.keyboardInteractiveHandler),
-		withConnCallback(s.connCallback),
+		withConnCallback(s.admitConn),
 		wish.WithMiddleware(s.sessionMiddleware),
 	)
 	if err != nil {
@@ -289,23 +293,6 @@ func (s *Server) Close() error {
 		err = s.ssh.Close()
 	})
 	return err
-}
-
-// connCallback runs for every new TCP connection, before any SSH byte is
-// read: it arms the authentication deadline.
-func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
-	timer := time.AfterFunc(s.cfg.AuthTimeout, func() {
-		// ContextKeyConn is set only once authentication succeeded.
-		if ctx.Value(ssh.ContextKeyConn) == nil {
-			s.log.Info("closing connection: not authenticated in time", "remote", conn.RemoteAddr().String())
-			_ = conn.Close()
-		}
-	})
-	go func() {
-		<-ctx.Done()
-		timer.Stop()
-	}()
-	return conn
 }
 
 // recoverPanic keeps one bad session or handler from taking the server down.

@@ -47,6 +47,12 @@ func (s *Server) handleSession(sess ssh.Session) {
 		_ = sess.Exit(1)
 		return
 	}
+	if !s.admitSession(ctx) {
+		s.log.Info("session refused: too many sessions from one address", "user", quoteName(user), "remote", remote(ctx))
+		fmt.Fprintln(sess.Stderr(), "securechat: too many sessions from your address")
+		_ = sess.Exit(1)
+		return
+	}
 	if cmd := sess.Command(); len(cmd) > 0 {
 		code := s.runCommand(sess, user, cmd)
 		_ = sess.Exit(code)
@@ -124,6 +130,9 @@ func (s *Server) post(ctx context.Context, user, text string) error {
 	}
 	if n := len([]rune(text)); n > s.cfg.MaxMessage {
 		return fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
+	}
+	if err := s.checkFlood(user); err != nil {
+		return err
 	}
 	_, err := s.room.Publish(ctx, room.Message{Kind: room.KindMessage, From: user, Text: text})
 	if err != nil {
@@ -244,6 +253,9 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		select {
 		case <-ctx.Done():
 		case <-sub.Done():
+			// Out of the room at once: it gets nothing more and others
+			// see it leave, even while its client is too stuck to notice.
+			s.room.Leave(sub)
 			select {
 			case <-ctx.Done():
 			case <-time.After(5 * time.Second):

@@ -1,0 +1,258 @@
+package sshapp
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ccojocar/zxcvbn-go"
+	"github.com/charmbracelet/ssh"
+
+	"securechat/accounts"
+	"securechat/limits"
+)
+
+// Limits are the abuse limits; zero fields take the safe defaults of the
+// limits package. Tests and benchmarks set them, with an injected clock.
+type Limits struct {
+	Auth  limits.AuthConfig
+	Conns limits.ConnConfig
+	Reg   limits.RegConfig
+	Flood limits.FloodConfig
+	// BcryptSlots bounds concurrent bcrypt runs (default: number of CPUs);
+	// BcryptWait is how long a login waits for a slot (default 2s).
+	BcryptSlots int
+	BcryptWait  time.Duration
+	// MaxAuthTries failed passwords end a connection (default 3).
+	MaxAuthTries int
+	// MinPasswordScore is the lowest zxcvbn score (0-4) a new password may
+	// have (default 3). -1 turns the check off (tests only).
+	MinPasswordScore int
+}
+
+// guards are the live limiters built from Limits.
+type guards struct {
+	auth  *limits.AuthGuard
+	conns *limits.ConnLimiter
+	reg   *limits.RegLimiter
+	flood *limits.Flood
+	gate  *limits.Gate
+	wait  time.Duration
+	tries int
+	score int
+}
+
+func newGuards(l Limits) *guards {
+	if l.BcryptWait <= 0 {
+		l.BcryptWait = 2 * time.Second
+	}
+	if l.MaxAuthTries <= 0 {
+		l.MaxAuthTries = 3
+	}
+	switch {
+	case l.MinPasswordScore == 0:
+		l.MinPasswordScore = 3
+	case l.MinPasswordScore < 0:
+		l.MinPasswordScore = 0
+	}
+	return &guards{
+		auth:  limits.NewAuthGuard(l.Auth),
+		conns: limits.NewConnLimiter(l.Conns),
+		reg:   limits.NewRegLimiter(l.Reg),
+		flood: limits.NewFlood(l.Flood),
+		gate:  limits.NewGate(l.BcryptSlots),
+		wait:  l.BcryptWait,
+		tries: l.MaxAuthTries,
+		score: l.MinPasswordScore,
+	}
+}
+
+// connInfo is what the server knows about one TCP connection before and
+// after authentication.
+type connInfo struct {
+	src   netip.Prefix
+	slot  *limits.Conn
+	conn  net.Conn
+	mu    sync.Mutex
+	fails int
+}
+
+type connInfoKey struct{}
+
+func connOf(ctx ssh.Context) *connInfo {
+	ci, _ := ctx.Value(connInfoKey{}).(*connInfo)
+	return ci
+}
+
+// failed counts one failed password on the connection and ends the
+// connection at the limit, as OpenSSH's MaxAuthTries does.
+func (s *Server) failed(ctx ssh.Context) {
+	ci := connOf(ctx)
+	if ci == nil {
+		return
+	}
+	ci.mu.Lock()
+	ci.fails++
+	over := ci.fails >= s.guards.tries
+	ci.mu.Unlock()
+	if over {
+		s.log.Info("closing connection: too many failed passwords", "remote", ci.conn.RemoteAddr().String())
+		_ = ci.conn.Close()
+	}
+}
+
+// errThrottled: the login was refused by a limit, not by a wrong password.
+var errThrottled = errors.New("throttled")
+
+// checkPassword verifies a password under every guessing limit: a blocked
+// source or a backed-off account is refused without running bcrypt; bcrypt
+// runs only in a bounded number at once.
+func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) error {
+	ci := connOf(ctx)
+	if ci != nil {
+		if ok, until := s.guards.auth.CheckSource(ci.src); !ok {
+			s.log.Info("login refused: source blocked", "user", quoteName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339))
+			_ = ci.conn.Close()
+			return errThrottled
+		}
+	}
+	exists := s.acc.Exists(name)
+	if exists {
+		if ok, until := s.guards.auth.CheckAccount(name); !ok {
+			s.log.Info("login refused: account backing off", "user", quoteName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339Nano))
+			s.failed(ctx)
+			return errThrottled
+		}
+	}
+	if !s.guards.gate.Acquire(ctx, s.guards.wait) {
+		s.log.Warn("login refused: password checks busy", "user", quoteName(name), "remote", remote(ctx))
+		return errThrottled
+	}
+	_, err := s.acc.Verify(name, password)
+	s.guards.gate.Release()
+	if err != nil {
+		account := ""
+		if exists {
+			account = name
+		}
+		if ci != nil && s.guards.auth.Failure(ci.src, account) {
+			s.log.Warn("source blocked after failed passwords", "remote", remote(ctx))
+		}
+		s.log.Info("login failed", "user", quoteName(name), "remote", remote(ctx), "method", method)
+		s.failed(ctx)
+		return err
+	}
+	if ci != nil {
+		s.guards.auth.Success(ci.src, name)
+	}
+	return nil
+}
+
+// checkNewPassword is the registration policy: the length rules of
+// accounts, then strength: common passwords and easy guesses (zxcvbn score
+// below the minimum, counting the username as known to the attacker) are
+// refused with a reason a person can act on.
+func (s *Server) checkNewPassword(name, password string) error {
+	if err := accounts.CheckNewPassword(name, password); err != nil {
+		return err
+	}
+	if strings.Contains(strings.ToLower(password), name) {
+		return errors.New("the password must not contain the username")
+	}
+	if s.guards.score <= 0 {
+		return nil
+	}
+	if r := zxcvbn.PasswordStrength(password, []string{name, "securechat"}); r.Score < s.guards.score {
+		return fmt.Errorf("that password is too easy to guess (strength %d of 4, %d needed): try a longer phrase of unrelated words", r.Score, s.guards.score)
+	}
+	return nil
+}
+
+// register creates an account under the registration limits and the bcrypt
+// gate.
+func (s *Server) registerUser(ctx ssh.Context, name, password string) error {
+	if ci := connOf(ctx); ci != nil {
+		if ok, reason := s.guards.reg.Allow(ci.src); !ok {
+			s.log.Info("registration refused: limit", "user", quoteName(name), "remote", remote(ctx))
+			return errors.New(reason)
+		}
+	}
+	if !s.guards.gate.Acquire(ctx, s.guards.wait) {
+		return errors.New("the server is busy; please try again in a moment")
+	}
+	defer s.guards.gate.Release()
+	_, err := s.acc.Register(name, password)
+	return err
+}
+
+// admitConn runs for every new TCP connection before any SSH byte is read:
+// it refuses sources that are blocked or over their share, and arms the
+// authentication deadline.
+func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
+	src, ok := limits.SourceOfNetAddr(conn.RemoteAddr())
+	if !ok {
+		_ = conn.Close()
+		return nil
+	}
+	if ok, _ := s.guards.auth.CheckSource(src); !ok {
+		s.log.Debug("connection refused: source blocked", "remote", conn.RemoteAddr().String())
+		return nil
+	}
+	slot, ok := s.guards.conns.Open(src)
+	if !ok {
+		s.log.Info("connection refused: too many unauthenticated connections", "remote", conn.RemoteAddr().String())
+		return nil
+	}
+	ci := &connInfo{src: src, slot: slot, conn: conn}
+	ctx.SetValue(connInfoKey{}, ci)
+	timer := time.AfterFunc(s.cfg.AuthTimeout, func() {
+		// ContextKeyConn is set only once authentication succeeded.
+		if ctx.Value(ssh.ContextKeyConn) == nil {
+			s.log.Info("closing connection: not authenticated in time", "remote", conn.RemoteAddr().String())
+			_ = conn.Close()
+			return
+		}
+		if !slot.Authenticated() {
+			s.log.Info("closing connection: too many sessions from one address", "remote", conn.RemoteAddr().String())
+			_ = conn.Close()
+		}
+	})
+	go func() {
+		<-ctx.Done()
+		timer.Stop()
+		slot.Close()
+	}()
+	return conn
+}
+
+// admitSession moves the connection to the authenticated count, refusing it
+// when its source already has its share of sessions.
+func (s *Server) admitSession(ctx ssh.Context) bool {
+	ci := connOf(ctx)
+	return ci == nil || ci.slot.Authenticated()
+}
+
+// checkFlood applies the per-user message rate to anything a user posts.
+func (s *Server) checkFlood(user string) error {
+	v, until := s.guards.flood.Allow(user)
+	switch v {
+	case limits.Allowed:
+		return nil
+	case limits.Muted:
+		s.log.Warn("muted for flooding", "user", quoteName(user), "until", until.UTC().Format(time.RFC3339))
+		s.room.Notify(user, fmt.Sprintf("You are sending too fast and are muted until %s UTC.", until.UTC().Format("15:04:05")))
+		return fmt.Errorf("you are muted for flooding until %s UTC", until.UTC().Format("15:04:05"))
+	case limits.StillMuted:
+		return fmt.Errorf("you are muted for flooding until %s UTC", until.UTC().Format("15:04:05"))
+	}
+	return errors.New("you are sending too fast: wait a moment and send it again")
+}
+
+// loginAllowed refuses banned accounts and banned addresses.
+func (s *Server) loginAllowed(ctx ssh.Context, name string) error {
+	return nil
+}
