@@ -54,6 +54,16 @@ func (s *syncBuffer) String() string {
 
 func startServer(t *testing.T, dir string, mod func(*Config)) *testServer {
 	t.Helper()
+	return startServerWith(t, dir, func(c *Config, _ *Deps) {
+		if mod != nil {
+			mod(c)
+		}
+	})
+}
+
+// startServerWith lets a test change the dependencies too.
+func startServerWith(t *testing.T, dir string, mod func(*Config, *Deps)) *testServer {
+	t.Helper()
 	signer, err := hostkeys.LoadOrCreate(filepath.Join(dir, hostkeys.FileName))
 	if err != nil {
 		t.Fatal(err)
@@ -73,10 +83,9 @@ func startServer(t *testing.T, dir string, mod func(*Config)) *testServer {
 		Logger:        log.NewWithOptions(logs, log.Options{Level: log.DebugLevel}),
 		Limits:        looseLimits(),
 	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	srv, err := New(cfg, Deps{Accounts: acc, History: hist})
+	deps := Deps{Accounts: acc, History: hist}
+	mod(&cfg, &deps)
+	srv, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
