@@ -59,7 +59,7 @@ func TestE2EHostKeyPinning(t *testing.T) {
 			t.Fatal(err)
 		}
 		askLog := filepath.Join(c.dir, "askpass.log")
-		r := c.run(t, srv.port, "alice-password-1", askLog, "-T", "alice@127.0.0.1", "who")
+		r := c.run(t, srv.port, "violet stapler orbit 1", askLog, "-T", "alice@127.0.0.1", "who")
 		if r.code != 0 {
 			t.Fatalf("ssh who with the pinned key:\n%s", r)
 		}
@@ -91,7 +91,7 @@ func TestE2EHostKeyPinning(t *testing.T) {
 			t.Fatal(err)
 		}
 		askLog := filepath.Join(c.dir, "askpass.log")
-		r := c.run(t, srv.port, "alice-password-1", askLog, "-T", "alice@127.0.0.1", "who")
+		r := c.run(t, srv.port, "violet stapler orbit 1", askLog, "-T", "alice@127.0.0.1", "who")
 		if r.code != 255 {
 			t.Fatalf("ssh with a different pinned key: want exit 255\n%s", r)
 		}
@@ -107,7 +107,7 @@ func TestE2EHostKeyPinning(t *testing.T) {
 		c := newSSHClient(t)
 		c.strict = "yes"
 		askLog := filepath.Join(c.dir, "askpass.log")
-		r := c.run(t, srv.port, "alice-password-1", askLog, "-T", "alice@127.0.0.1", "who")
+		r := c.run(t, srv.port, "violet stapler orbit 1", askLog, "-T", "alice@127.0.0.1", "who")
 		if r.code != 255 || !strings.Contains(r.stderr, "Host key verification failed") {
 			t.Fatalf("ssh with an empty known_hosts and StrictHostKeyChecking=yes: want exit 255 and a verification failure\n%s", r)
 		}
@@ -138,12 +138,12 @@ func TestE2ETwoUsersChatInTmux(t *testing.T) {
 		tm.newSession(user, argv)
 	}
 
-	start("alice", "alice-password-1")
+	start("alice", "violet stapler orbit 1")
 	tm.waitScreen("alice", "Welcome to #lobby, alice.")
 	tm.waitScreen("alice", "> ")
 	tm.waitScreen("alice", "[ Send ]")
 
-	start("bob", "bob-password-22")
+	start("bob", "copper lantern meadow 22")
 	tm.waitScreen("bob", "Welcome to #lobby, bob. Online (2): ")
 	tm.waitScreen("alice", "→ bob joined")
 	tm.waitScreen("alice", "│ Online (2)") // the list at the right follows

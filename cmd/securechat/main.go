@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -41,6 +42,9 @@ type options struct {
 	maxMessage  int
 	fps         int
 	logLevel    string
+	publicHost  string
+	lim         sshapp.Limits
+	floodRate   float64
 }
 
 func envOr(key, def string) string {
@@ -69,6 +73,30 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.IntVar(&o.maxMessage, "max-message", 2000, "longest message, in characters")
 	fs.IntVar(&o.fps, "fps", 30, "highest screen refresh rate per session")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.publicHost, "hostname", "", "host name shown to users in commands to copy (default: this machine's name)")
+	// Abuse limits: the defaults are the safe values; tests and load runs
+	// relax them.
+	l := &o.lim
+	fs.IntVar(&l.Auth.SourceFailures, "limit-source-failures", 5, "failed passwords from one address (IPv4, or IPv6 /64) within --limit-source-window before it is blocked")
+	fs.DurationVar(&l.Auth.SourceWindow, "limit-source-window", 10*time.Minute, "window for --limit-source-failures")
+	fs.DurationVar(&l.Auth.SourceBlock, "limit-source-block", 10*time.Minute, "first block of an address; doubles on each repeat")
+	fs.DurationVar(&l.Auth.SourceBlockMax, "limit-source-block-max", 24*time.Hour, "longest block of an address")
+	fs.IntVar(&l.Auth.AccountFailures, "limit-account-failures", 5, "consecutive failed passwords on one account before it backs off")
+	fs.DurationVar(&l.Auth.AccountBackoff, "limit-account-backoff", time.Second, "first account backoff; doubles per further failure")
+	fs.DurationVar(&l.Auth.AccountBackoffMax, "limit-account-backoff-max", 10*time.Minute, "longest account backoff")
+	fs.IntVar(&l.MaxAuthTries, "limit-auth-tries", 3, "failed passwords that end a connection")
+	fs.IntVar(&l.BcryptSlots, "limit-bcrypt", runtime.NumCPU(), "bcrypt runs at once")
+	fs.IntVar(&l.Conns.MaxUnauthPerSource, "limit-unauth-per-source", 10, "unauthenticated connections per address")
+	fs.IntVar(&l.Conns.MaxUnauthTotal, "limit-unauth-total", 100, "unauthenticated connections in all")
+	fs.IntVar(&l.Conns.MaxSessionsPerSource, "limit-sessions-per-source", 16, "authenticated connections per address")
+	fs.IntVar(&l.Reg.PerSource, "limit-registrations-per-source", 3, "new accounts per address per --limit-registrations-window")
+	fs.DurationVar(&l.Reg.SourceWindow, "limit-registrations-window", time.Hour, "window for --limit-registrations-per-source")
+	fs.IntVar(&l.Reg.Total, "limit-registrations-total", 30, "new accounts in all per 10 minutes")
+	fs.IntVar(&l.Flood.Burst, "limit-flood-burst", 5, "messages a user may send at once")
+	fs.Float64Var(&o.floodRate, "limit-flood-rate", 2, "messages per second a user may send after the burst")
+	fs.IntVar(&l.Flood.Strikes, "limit-flood-strikes", 10, "refused messages within 10s that mute a user")
+	fs.DurationVar(&l.Flood.MuteFor, "limit-flood-mute", time.Minute, "how long a flooding user is muted")
+	fs.IntVar(&l.MinPasswordScore, "min-password-score", 3, "lowest zxcvbn strength (1-4) of a new password")
 	if err := fs.Parse(args); err != nil {
 		return o, nil, err
 	}
@@ -89,6 +117,33 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	}
 	if o.fps < 1 || o.fps > 120 {
 		return o, nil, fmt.Errorf("--fps %d: must be between 1 and 120", o.fps)
+	}
+	o.lim.Flood.PerSecond = o.floodRate
+	for name, v := range map[string]int{
+		"--limit-source-failures": l.Auth.SourceFailures, "--limit-account-failures": l.Auth.AccountFailures,
+		"--limit-auth-tries": l.MaxAuthTries, "--limit-bcrypt": l.BcryptSlots,
+		"--limit-unauth-per-source": l.Conns.MaxUnauthPerSource, "--limit-unauth-total": l.Conns.MaxUnauthTotal,
+		"--limit-sessions-per-source": l.Conns.MaxSessionsPerSource, "--limit-registrations-per-source": l.Reg.PerSource,
+		"--limit-registrations-total": l.Reg.Total, "--limit-flood-burst": l.Flood.Burst, "--limit-flood-strikes": l.Flood.Strikes,
+	} {
+		if v < 1 {
+			return o, nil, fmt.Errorf("%s %d: must be at least 1", name, v)
+		}
+	}
+	for name, v := range map[string]time.Duration{
+		"--limit-source-window": l.Auth.SourceWindow, "--limit-source-block": l.Auth.SourceBlock, "--limit-source-block-max": l.Auth.SourceBlockMax,
+		"--limit-account-backoff": l.Auth.AccountBackoff, "--limit-account-backoff-max": l.Auth.AccountBackoffMax,
+		"--limit-registrations-window": l.Reg.SourceWindow, "--limit-flood-mute": l.Flood.MuteFor,
+	} {
+		if v <= 0 {
+			return o, nil, fmt.Errorf("%s %s: must be positive", name, v)
+		}
+	}
+	if o.floodRate <= 0 {
+		return o, nil, fmt.Errorf("--limit-flood-rate %v: must be positive", o.floodRate)
+	}
+	if l.MinPasswordScore < 1 || l.MinPasswordScore > 4 {
+		return o, nil, fmt.Errorf("--min-password-score %d: must be between 1 and 4", l.MinPasswordScore)
 	}
 	return o, fs.Args(), nil
 }
@@ -222,6 +277,8 @@ func serve(o options, logger *log.Logger) error {
 		QueueSize:     o.queueSize,
 		MaxMessage:    o.maxMessage,
 		FPS:           o.fps,
+		PublicHost:    o.publicHost,
+		Limits:        o.lim,
 		Logger:        logger.WithPrefix("ssh"),
 	}, sshapp.Deps{Accounts: users, History: hist})
 	if err != nil {
