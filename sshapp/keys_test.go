@@ -379,3 +379,29 @@ func parseRecipients(s string) ([]age.Recipient, error) {
 	}
 	return out, nil
 }
+
+func FuzzParseKeyLines(f *testing.F) {
+	for _, s := range []string{
+		"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGu6Y1Y0bS2bZ0t1m6N4p8b0cR1m3L5r0VfXw3cK9z7Q me\n",
+		"age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n",
+		"# comment\n\nssh-rsa AAAA\n",
+		"ecdsa-sha2-nistp256 AAAA x\n",
+		"\x00\xff\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		keys, err := parseKeyLines(in)
+		if err != nil {
+			if keys != nil {
+				t.Fatal("keys returned with an error")
+			}
+			return
+		}
+		for _, k := range keys {
+			if _, err := recipientFor(k); err != nil {
+				t.Fatalf("accepted a key that cannot be sealed to: %+v", k)
+			}
+		}
+	})
+}

@@ -116,7 +116,7 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 	m, err := s.room.Publish(ctx, room.Message{Kind: room.KindSealed, From: from, To: to, Text: armored})
 	if err != nil {
 		s.log.Error("sealed message not saved", "user", quoteName(from), "err", err)
-		return "", errors.New("not saved on the server, please try again")
+		return "", notSaved(err)
 	}
 	return fmt.Sprintf("sealed message #%d to %s sent (sealed to %d keys; the server keeps only ciphertext)", m.ID, to, len(recipients)), nil
 }
@@ -172,7 +172,7 @@ func (s *Server) relaySealed(ctx context.Context, from, to string, armored []byt
 	m, err := s.room.Publish(ctx, room.Message{Kind: room.KindSealed, From: from, To: to, Text: text})
 	if err != nil {
 		s.log.Error("sealed message not saved", "user", quoteName(from), "err", err)
-		return m, errors.New("not saved on the server, please try again")
+		return m, notSaved(err)
 	}
 	return m, nil
 }

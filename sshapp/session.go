@@ -137,10 +137,7 @@ func (s *Server) post(ctx context.Context, user, text string) error {
 	_, err := s.room.Publish(ctx, room.Message{Kind: room.KindMessage, From: user, Text: text})
 	if err != nil {
 		s.log.Error("message not saved", "user", quoteName(user), "err", err)
-		if errors.Is(err, room.ErrClosed) || errors.Is(err, context.Canceled) {
-			return err
-		}
-		return errors.New("not saved on the server, please try again")
+		return notSaved(err)
 	}
 	return nil
 }
@@ -341,4 +338,15 @@ func (s *Server) inboxHint(sess ssh.Session, user string) string {
 		port = strconv.Itoa(a.Port)
 	}
 	return fmt.Sprintf("ssh -p %s %s@%s inbox", port, user, s.cfg.PublicHost)
+}
+
+// notSaved turns a failed store into what the sender is told.
+func notSaved(err error) error {
+	switch {
+	case errors.Is(err, room.ErrClosed), errors.Is(err, context.Canceled):
+		return err
+	case errors.Is(err, history.ErrBroken):
+		return errors.New("not saved: the server's disk failed and it must be restarted by its operator")
+	}
+	return errors.New("not saved on the server, please try again")
 }
