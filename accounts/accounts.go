@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ var (
 	ErrKeyTaken = errors.New("key belongs to another user")
 	// ErrNoKey is returned by RemoveKey when the user holds no such key.
 	ErrNoKey = errors.New("no such key")
+	// ErrNotBanned is returned by Unban when the user has no ban on record.
+	ErrNotBanned = errors.New("not banned")
 	// ErrInvalid is matched by every error that rejects a username,
 	// password, role or key for breaking the rules. The text of such an
 	// error is a plain sentence meant for the user; any other error (a
@@ -73,11 +76,23 @@ type User struct {
 	Role Role `json:"role,omitempty"`
 	// Keys are the user's public keys, in the order they were added.
 	Keys []Key `json:"keys,omitempty"`
+	// Ban, if not nil, is the user's ban, possibly expired (see ActiveBan).
+	Ban *Ban `json:"ban,omitempty"`
+	// MutedUntil is when the user's mute ends, in UTC; zero means not muted.
+	// A time in the past is an expired mute (see MutedUntil).
+	MutedUntil time.Time `json:"muted_until,omitzero"`
+	// Prefs are the user's preferences; empty ones are left out of the file.
+	Prefs Prefs `json:"prefs,omitzero"`
 }
 
-// clone returns u with its own copy of the key list.
+// clone returns u with its own copy of everything it refers to.
 func (u User) clone() User {
 	u.Keys = slices.Clone(u.Keys)
+	if u.Ban != nil {
+		b := *u.Ban
+		u.Ban = &b
+	}
+	u.Prefs = u.Prefs.clone()
 	return u
 }
 
@@ -106,7 +121,8 @@ type Options struct {
 	// step name ("write", "sync", "rename", "syncdir"), before that step
 	// runs, and a non-nil error aborts the save there.
 	SaveHook func(step string) error
-	// Now is the clock for creation and key times; nil means time.Now.
+	// Now is the clock for creation, key and ban times, and for telling
+	// whether a new ban or mute ends in the past; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -134,36 +150,44 @@ type Store struct {
 type state struct {
 	users map[string]User   // by name
 	byKey map[string]string // fingerprint -> name
+	// bySource indexes bans that name a Source, expired or not, by that
+	// prefix: the sorted names of the users whose ban carries it.
+	bySource map[netip.Prefix][]string
 }
 
 func newState() *state {
-	return &state{users: map[string]User{}, byKey: map[string]string{}}
+	return &state{users: map[string]User{}, byKey: map[string]string{}, bySource: map[netip.Prefix][]string{}}
 }
 
 // clone copies the maps; the User values in them are never modified in
-// place (their key slices are replaced, not appended to), so sharing is safe.
+// place (their key slices, bans and preferences are replaced, not changed),
+// and neither are the name lists of bySource, so sharing them is safe.
 func (st *state) clone() *state {
-	return &state{users: maps.Clone(st.users), byKey: maps.Clone(st.byKey)}
+	return &state{users: maps.Clone(st.users), byKey: maps.Clone(st.byKey), bySource: maps.Clone(st.bySource)}
 }
 
-// put adds or replaces u, keeping the key index in step.
+// put adds or replaces u, keeping the indexes in step.
 func (st *state) put(u User) {
 	if old, ok := st.users[u.Name]; ok {
 		for _, k := range old.Keys {
 			delete(st.byKey, k.Fingerprint)
 		}
+		st.unindexSource(old)
 	}
 	st.users[u.Name] = u
 	for _, k := range u.Keys {
 		st.byKey[k.Fingerprint] = u.Name
 	}
+	st.indexSource(u)
 }
 
-// remove deletes the user name and its keys.
+// remove deletes the user name, its keys and its ban's index entry.
 func (st *state) remove(name string) {
-	for _, k := range st.users[name].Keys {
+	u := st.users[name]
+	for _, k := range u.Keys {
 		delete(st.byKey, k.Fingerprint)
 	}
+	st.unindexSource(u)
 	delete(st.users, name)
 }
 

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -90,5 +91,40 @@ func BenchmarkRegister10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// BenchmarkBannedSource looks up IPv6 addresses (the worst case: one map
+// look-up per prefix length) that no ban covers, among 10k users of whom 1k
+// are banned by source: the cost must not grow with either number.
+func BenchmarkBannedSource(b *testing.B) {
+	s, names, _ := benchStore(b, 10_000, false)
+	now := time.Now()
+	// One save for all the bans, not a thousand.
+	err := s.update(func(next *state) error {
+		for i, n := range names[:1000] {
+			src := netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, byte(i >> 8), byte(i)}), 64).String()
+			ban := Ban{By: "admin", Source: src, Until: now.Add(time.Hour).UTC(), At: now.UTC()}
+			if err := normalizeBan(&ban); err != nil {
+				return err
+			}
+			u := next.users[n]
+			u.Ban = &ban
+			next.put(u)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	miss := netip.MustParsePrefix("2001:db9::1/128")
+	hit := netip.MustParsePrefix("2001:db8:3e7::5/128")
+	if _, _, ok := s.BannedSource(hit, now); !ok {
+		b.Fatal("banned source not found")
+	}
+	for b.Loop() {
+		if _, _, ok := s.BannedSource(miss, now); ok {
+			b.Fatal("unbanned source found")
+		}
 	}
 }

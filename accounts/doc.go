@@ -1,7 +1,8 @@
 // Package accounts owns the user database of a securechat server: the file
 // DATA/users.json, shaped {"users": [...]}, holding for each user a lower-case
 // name, a bcrypt hash of the password (never the password), the creation
-// time, a role and the public keys (SSH and age) the user has registered.
+// time, a role, the public keys (SSH and age) the user has registered, the
+// moderation state (a ban, a mute) and the user's preferences.
 //
 // The store keeps the whole file in memory and rewrites it atomically on every
 // change (temporary file in the same folder, fsync, rename, fsync of the
@@ -10,7 +11,9 @@
 // that does not parse is reported and never overwritten.
 //
 // The package must not know about SSH sessions, connections, terminals, the
-// chat room or the message history. It speaks only of names, passwords and
-// keys; deciding who may log in over which method, and what to tell the
-// client, belongs to the SSH layer. It imports nothing from this module.
+// chat room or the message history. It speaks only of names, passwords,
+// keys, bans, mutes and preferences; deciding who may log in over which
+// method, whether a ban or a mute stops someone, and what to tell the client,
+// belongs to the SSH layer. Expired bans and mutes stay in the file, inert,
+// until they are replaced or lifted. It imports nothing from this module.
 package accounts

@@ -28,7 +28,8 @@ type fileFormat struct {
 // once if it does not exist, so that a missing or unwritable data folder is
 // found at start-up rather than at the first registration. A file that does
 // not parse, or breaks the rules (an invalid or duplicate name, a malformed
-// hash, a key listed twice), is an error naming the file and the problem,
+// hash, a key listed twice, a malformed ban, preferences over the limits),
+// is an error naming the file, the user and the problem,
 // and the file is left exactly as it is. An existing file is made mode 0600,
 // even one that then fails to parse (which changes no byte of it).
 // Temporary files left by a save that crashed are removed.
@@ -112,7 +113,9 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 // decode parses and checks users.json. Names are lower-cased, times made
-// UTC and empty roles made RoleUser; everything else must already be right.
+// UTC, empty roles made RoleUser, ignore lists sorted and room lists
+// deduplicated; everything else must already be right. None of that is
+// written back until some change is saved.
 func decode(data []byte) (*state, error) {
 	var raw struct {
 		Users *[]User `json:"users"`
@@ -174,7 +177,20 @@ func decode(data []byte) (*state, error) {
 			}
 			st.byKey[k.Fingerprint] = u.Name
 		}
+		if u.Ban != nil {
+			if err := normalizeBan(u.Ban); err != nil {
+				return nil, fmt.Errorf("user %q: %w", u.Name, err)
+			}
+		}
+		u.MutedUntil = u.MutedUntil.UTC()
+		if !storableTime(u.MutedUntil) {
+			return nil, fmt.Errorf("user %q: mute end is out of range", u.Name)
+		}
+		if err := normalizePrefs(&u.Prefs); err != nil {
+			return nil, fmt.Errorf("user %q: prefs: %w", u.Name, err)
+		}
 		st.users[u.Name] = u
+		st.indexSource(u)
 	}
 	return st, nil
 }

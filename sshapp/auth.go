@@ -56,11 +56,18 @@ func remote(ctx ssh.Context) string {
 	return ""
 }
 
-// quoteName makes a peer-chosen username safe for a log line: sanitised,
-// capped, and quoted, so it can never forge a line or a key.
+// quoteName makes a peer-chosen name safe for a message to a user:
+// sanitised, capped and quoted.
 func quoteName(name string) string {
+	return strconv.Quote(safeName(name))
+}
+
+// safeName makes a peer-chosen string safe for a log value: sanitised (no
+// control character can start a new line or forge a key) and capped. The
+// logger quotes values that need it.
+func safeName(name string) string {
 	s, _ := textsafe.Clip(textsafe.Sanitize(name, false), 64)
-	return strconv.Quote(s)
+	return s
 }
 
 // passwordHandler serves clients that only speak the plain password method.
@@ -70,7 +77,7 @@ func (s *Server) passwordHandler(ctx ssh.Context, password string) (ok bool) {
 	defer s.recoverPanic("password auth")
 	name := accounts.Normalize(ctx.User())
 	if err := accounts.ValidateUsername(name); err != nil {
-		s.log.Info("login refused", "user", quoteName(ctx.User()), "remote", remote(ctx), "err", err)
+		s.log.Info("login refused", "user", safeName(ctx.User()), "remote", remote(ctx), "err", err)
 		s.failed(ctx)
 		return false
 	}
@@ -79,7 +86,7 @@ func (s *Server) passwordHandler(ctx ssh.Context, password string) (ok bool) {
 		return s.verifyPassword(ctx, name, password, "password")
 	}
 	if err := s.checkNewPassword(name, password); err != nil {
-		s.log.Info("registration refused", "user", quoteName(name), "remote", remote(ctx), "err", err)
+		s.log.Info("registration refused", "user", safeName(name), "remote", remote(ctx), "err", err)
 		s.failed(ctx)
 		return false
 	}
@@ -97,20 +104,21 @@ func (s *Server) verifyPassword(ctx ssh.Context, name, password, method string) 
 // account is banned.
 func (s *Server) grant(ctx ssh.Context, name, method string) bool {
 	if err := s.loginAllowed(ctx, name); err != nil {
-		s.log.Info("login refused", "user", quoteName(name), "remote", remote(ctx), "err", err)
+		s.log.Info("login refused", "user", safeName(name), "remote", remote(ctx), "err", err)
 		return false
 	}
 	setVerified(ctx, name)
-	s.log.Info("login", "user", quoteName(name), "remote", remote(ctx), "method", method)
+	client, _ := textsafe.Clip(textsafe.Sanitize(ctx.ClientVersion(), false), 100)
+	s.log.Info("login", "user", safeName(name), "remote", remote(ctx), "method", method, "client", strconv.Quote(client))
 	return true
 }
 
 func (s *Server) register(ctx ssh.Context, name, password string) error {
 	if err := s.registerUser(ctx, name, password); err != nil {
-		s.log.Info("registration failed", "user", quoteName(name), "remote", remote(ctx), "err", err)
+		s.log.Info("registration failed", "user", safeName(name), "remote", remote(ctx), "err", err)
 		return err
 	}
-	s.log.Info("registered", "user", quoteName(name), "remote", remote(ctx))
+	s.log.Info("registered", "user", safeName(name), "remote", remote(ctx))
 	return s.grantErr(ctx, name, "register")
 }
 
@@ -128,7 +136,7 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 	defer s.recoverPanic("keyboard-interactive auth")
 	name := accounts.Normalize(ctx.User())
 	if err := accounts.ValidateUsername(name); err != nil {
-		s.log.Info("login refused", "user", quoteName(ctx.User()), "remote", remote(ctx), "err", err)
+		s.log.Info("login refused", "user", safeName(ctx.User()), "remote", remote(ctx), "err", err)
 		_, _ = challenge("", "securechat: "+err.Error()+"\n", nil, nil)
 		// A name that can never log in: end the connection rather than
 		// let the client ask for passwords that cannot work.

@@ -29,6 +29,7 @@ commands:
   msg USER TEXT...            private message; sealed with age when USER has keys
   dm USER < FILE.age          relay a message you sealed yourself (armored age)
   inbox [--since ID] [-n N]   your sealed messages; pipe into securechat-decrypt
+  admin ...                   for admins: kick, mute, unmute, ban, unban, bans, user list|add|passwd|del|role
   help                        this text
 without a command, ssh -t opens the chat.
 `
@@ -36,7 +37,7 @@ without a command, ssh -t opens the chat.
 // runCommand runs one exec command and returns its exit status.
 func (s *Server) runCommand(sess ssh.Session, user string, args []string) int {
 	name, rest := args[0], args[1:]
-	s.log.Info("command", "user", quoteName(user), "remote", remote(sess.Context()), "cmd", quoteName(name))
+	s.log.Info("command", "user", safeName(user), "remote", remote(sess.Context()), "cmd", safeName(name))
 	switch name {
 	case "who":
 		return s.cmdWho(sess, rest)
@@ -54,6 +55,8 @@ func (s *Server) runCommand(sess ssh.Session, user string, args []string) int {
 		return s.cmdDM(sess, user, rest)
 	case "inbox":
 		return s.cmdInbox(sess, user, rest)
+	case "admin":
+		return s.cmdAdmin(sess, user, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(sess, commandUsage)
 		return 0

@@ -115,7 +115,7 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 	ci := connOf(ctx)
 	if ci != nil {
 		if ok, until := s.guards.auth.CheckSource(ci.src); !ok {
-			s.log.Info("login refused: source blocked", "user", quoteName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339))
+			s.log.Info("login refused: source blocked", "user", safeName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339))
 			_ = ci.conn.Close()
 			return errThrottled
 		}
@@ -123,13 +123,13 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 	exists := s.acc.Exists(name)
 	if exists {
 		if ok, until := s.guards.auth.CheckAccount(name); !ok {
-			s.log.Info("login refused: account backing off", "user", quoteName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339Nano))
+			s.log.Info("login refused: account backing off", "user", safeName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339Nano))
 			s.failed(ctx)
 			return errThrottled
 		}
 	}
 	if !s.guards.gate.Acquire(ctx, s.guards.wait) {
-		s.log.Warn("login refused: password checks busy", "user", quoteName(name), "remote", remote(ctx))
+		s.log.Warn("login refused: password checks busy", "user", safeName(name), "remote", remote(ctx))
 		return errThrottled
 	}
 	_, err := s.acc.Verify(name, password)
@@ -142,7 +142,7 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 		if ci != nil && s.guards.auth.Failure(ci.src, account) {
 			s.log.Warn("source blocked after failed passwords", "remote", remote(ctx))
 		}
-		s.log.Info("login failed", "user", quoteName(name), "remote", remote(ctx), "method", method)
+		s.log.Info("login failed", "user", safeName(name), "remote", remote(ctx), "method", method)
 		s.failed(ctx)
 		return err
 	}
@@ -177,7 +177,7 @@ func (s *Server) checkNewPassword(name, password string) error {
 func (s *Server) registerUser(ctx ssh.Context, name, password string) error {
 	if ci := connOf(ctx); ci != nil {
 		if ok, reason := s.guards.reg.Allow(ci.src); !ok {
-			s.log.Info("registration refused: limit", "user", quoteName(name), "remote", remote(ctx))
+			s.log.Info("registration refused: limit", "user", safeName(name), "remote", remote(ctx))
 			return errors.New(reason)
 		}
 	}
@@ -200,6 +200,10 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	}
 	if ok, _ := s.guards.auth.CheckSource(src); !ok {
 		s.log.Debug("connection refused: source blocked", "remote", conn.RemoteAddr().String())
+		return nil
+	}
+	if who, _, banned := s.acc.BannedSource(src, s.cfg.Now()); banned {
+		s.log.Info("connection refused: address banned", "remote", conn.RemoteAddr().String(), "ban", safeName(who))
 		return nil
 	}
 	slot, ok := s.guards.conns.Open(src)
@@ -243,16 +247,11 @@ func (s *Server) checkFlood(user string) error {
 	case limits.Allowed:
 		return nil
 	case limits.Muted:
-		s.log.Warn("muted for flooding", "user", quoteName(user), "until", until.UTC().Format(time.RFC3339))
+		s.log.Warn("muted for flooding", "user", safeName(user), "until", until.UTC().Format(time.RFC3339))
 		s.room.Notify(user, fmt.Sprintf("You are sending too fast and are muted until %s UTC.", until.UTC().Format("15:04:05")))
 		return fmt.Errorf("you are muted for flooding until %s UTC", until.UTC().Format("15:04:05"))
 	case limits.StillMuted:
 		return fmt.Errorf("you are muted for flooding until %s UTC", until.UTC().Format("15:04:05"))
 	}
 	return errors.New("you are sending too fast: wait a moment and send it again")
-}
-
-// loginAllowed refuses banned accounts and banned addresses.
-func (s *Server) loginAllowed(ctx ssh.Context, name string) error {
-	return nil
 }

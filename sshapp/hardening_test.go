@@ -22,7 +22,9 @@ type fakeClock struct {
 	now time.Time
 }
 
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)} }
+// newFakeClock starts at the real time, so stores that check "in the
+// future" against their own clock agree with it.
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().UTC()} }
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
@@ -369,5 +371,20 @@ func TestHostileTextNeverReachesATerminal(t *testing.T) {
 	h := run(t, alice, "history --json", "")
 	if strings.ContainsAny(h.stdout, "\x1b\x07\u202e") {
 		t.Fatalf("history carries control characters: %q", h.stdout)
+	}
+}
+
+func TestUsernameCannotForgeALogLine(t *testing.T) {
+	ts := startServer(t, t.TempDir(), nil)
+	for _, name := range []string{"x\nINFO login user=admin", "y\r\x1b[2KINFO forged", "z\u2028INFO forged"} {
+		if c, err := dial(ts.addr, name, nil, gossh.Password("whatever it is")); err == nil {
+			c.Close()
+			t.Fatalf("%q logged in", name)
+		}
+	}
+	for _, l := range strings.Split(ts.logs.String(), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "INFO login user=admin") || strings.Contains(l, "\x1b") || strings.HasPrefix(strings.TrimSpace(l), "INFO forged") {
+			t.Fatalf("forged log line: %q", l)
+		}
 	}
 }

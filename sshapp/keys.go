@@ -132,7 +132,7 @@ func (s *Server) addKeys(user, input string) (int, error) {
 		}
 		return 0, err
 	}
-	s.log.Info("keys added", "user", quoteName(user), "count", len(keys))
+	s.log.Info("keys added", "user", safeName(user), "count", len(keys))
 	return len(keys), nil
 }
 
@@ -158,7 +158,7 @@ func (s *Server) removeKey(user, fp string) error {
 	if err := s.acc.RemoveKey(user, fp); err != nil {
 		return fmt.Errorf("no key %s: %w", textsafe.Sanitize(fp, false), err)
 	}
-	s.log.Info("key removed", "user", quoteName(user), "fingerprint", quoteName(fp))
+	s.log.Info("key removed", "user", safeName(user), "fingerprint", safeName(fp))
 	return nil
 }
 

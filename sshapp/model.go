@@ -30,6 +30,8 @@ type (
 	}
 	// commandMsg reports what a server command said.
 	commandMsg struct {
+		cmd   string
+		arg   string // the first argument, normalised as a username
 		input string
 		lines []string
 		err   error
@@ -61,6 +63,8 @@ type ModelConfig struct {
 	// MaxMessage is the longest message in characters (default 2000).
 	MaxMessage int
 	Location   *time.Location
+	// Ignore lists users whose messages this user does not want to see.
+	Ignore []string
 	// InboxHint is the command that lists this user's sealed messages,
 	// e.g. "ssh -p 8080 alice@host inbox".
 	InboxHint string
@@ -97,6 +101,8 @@ type Model struct {
 
 	statusCache string
 	statusDirty bool
+
+	ignore map[string]bool
 }
 
 // entry is a message or a local notice as kept for re-wrapping.
@@ -128,9 +134,15 @@ func NewModel(cfg ModelConfig) *Model {
 		members:     cfg.Members,
 		rows:        newRing(cfg.Scrollback),
 		statusDirty: true,
+		ignore:      map[string]bool{},
+	}
+	for _, n := range cfg.Ignore {
+		m.ignore[n] = true
 	}
 	for _, b := range cfg.Backlog {
-		m.add(entry{msg: b})
+		if !m.hidden(b) {
+			m.add(entry{msg: b})
+		}
 	}
 	if len(cfg.Backlog) > 0 {
 		m.addLocal(m.notice, fmt.Sprintf("— %d earlier messages above —", len(cfg.Backlog)))
@@ -209,6 +221,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case incomingMsg:
 		for _, rm := range msg.msgs {
+			if m.hidden(rm) {
+				continue
+			}
 			m.add(entry{msg: rm})
 		}
 		if msg.members != nil {
@@ -229,6 +244,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 	case commandMsg:
+		if msg.err == nil && (msg.cmd == "ignore" || msg.cmd == "unignore") && msg.arg != "" {
+			m.ignore[msg.arg] = msg.cmd == "ignore"
+		}
 		for _, l := range msg.lines {
 			m.addLocal(m.notice, l)
 		}
@@ -384,6 +402,8 @@ var helpText = []string{
 	"  /who           who is online",
 	"  /msg USER TEXT private message; sealed with age when USER has keys",
 	"  /keys          your public keys; /keys add LINE, /keys rm FINGERPRINT",
+	"  /ignore USER   hide USER's messages (remembered); /unignore USER",
+	"  admins: /kick USER, /mute USER [30m], /unmute USER, /ban USER [7d] [--addr] [REASON], /unban USER, /bans",
 	"  /quit          leave (or Ctrl+C)",
 	"  //text         send a line that starts with /",
 	"Keys: Enter or a click on [ Send ] sends; PgUp/PgDn or the mouse wheel scroll;",
@@ -393,14 +413,16 @@ var helpText = []string{
 func (m *Model) command(text string) tea.Cmd {
 	name, args, _ := strings.Cut(text, " ")
 	switch strings.ToLower(name) {
-	case "/msg", "/keys":
+	case "/msg", "/keys", "/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/ignore", "/unignore":
 		if m.cfg.Chat == nil {
 			return nil
 		}
 		chat, cmd := m.cfg.Chat, strings.ToLower(name[1:])
+		first, _, _ := strings.Cut(strings.TrimSpace(args), " ")
+		arg := strings.ToLower(strings.TrimPrefix(first, "@"))
 		return func() tea.Msg {
 			lines, err := chat.Command(cmd, strings.TrimSpace(args))
-			return commandMsg{input: text, lines: lines, err: err}
+			return commandMsg{cmd: cmd, arg: arg, input: text, lines: lines, err: err}
 		}
 	case "/help", "/?":
 		for _, h := range helpText {
@@ -590,4 +612,14 @@ func (r *ring) push(ls ...line) {
 		r.buf[r.start] = l
 		r.start = (r.start + 1) % len(r.buf)
 	}
+}
+
+// hidden reports messages from users this user ignores. Notices stay: who
+// joins and leaves is still worth knowing.
+func (m *Model) hidden(rm room.Message) bool {
+	switch rm.Kind {
+	case room.KindMessage, room.KindPrivate, room.KindSealed:
+		return m.ignore[rm.From] && rm.From != m.cfg.User
+	}
+	return false
 }

@@ -92,6 +92,9 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 	if n := len([]rune(text)); n > s.cfg.MaxMessage {
 		return "", fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
 	}
+	if err := s.checkMuted(from); err != nil {
+		return "", err
+	}
 	if err := s.checkFlood(from); err != nil {
 		return "", err
 	}
@@ -106,7 +109,7 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 	}
 	recipients, err := s.recipientsOf(to, from)
 	if err != nil {
-		s.log.Error("build recipients", "user", quoteName(to), "err", err)
+		s.log.Error("build recipients", "user", safeName(to), "err", err)
 		return "", errors.New("could not seal to this user's keys")
 	}
 	armored, err := seal(recipients, text)
@@ -115,7 +118,7 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 	}
 	m, err := s.room.Publish(ctx, room.Message{Kind: room.KindSealed, From: from, To: to, Text: armored})
 	if err != nil {
-		s.log.Error("sealed message not saved", "user", quoteName(from), "err", err)
+		s.log.Error("sealed message not saved", "user", safeName(from), "err", err)
 		return "", notSaved(err)
 	}
 	return fmt.Sprintf("sealed message #%d to %s sent (sealed to %d keys; the server keeps only ciphertext)", m.ID, to, len(recipients)), nil
@@ -166,12 +169,15 @@ func (s *Server) relaySealed(ctx context.Context, from, to string, armored []byt
 	if err != nil {
 		return room.Message{}, err
 	}
+	if err := s.checkMuted(from); err != nil {
+		return room.Message{}, err
+	}
 	if err := s.checkFlood(from); err != nil {
 		return room.Message{}, err
 	}
 	m, err := s.room.Publish(ctx, room.Message{Kind: room.KindSealed, From: from, To: to, Text: text})
 	if err != nil {
-		s.log.Error("sealed message not saved", "user", quoteName(from), "err", err)
+		s.log.Error("sealed message not saved", "user", safeName(from), "err", err)
 		return m, notSaved(err)
 	}
 	return m, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -30,6 +31,19 @@ type Accounts interface {
 	UserByKey(fingerprint string) (accounts.User, bool)
 	AddKeys(name string, keys []accounts.Key) error
 	RemoveKey(name, fingerprint string) error
+	List() []accounts.User
+	SetPassword(name, password string) error
+	SetRole(name string, role accounts.Role) error
+	Delete(name string) error
+	SetBan(name string, b accounts.Ban) error
+	Unban(name string) error
+	ActiveBan(name string, now time.Time) (accounts.Ban, bool)
+	BannedSource(src netip.Prefix, now time.Time) (string, accounts.Ban, bool)
+	Bans(now time.Time) []accounts.User
+	SetMute(name string, until time.Time) error
+	MutedUntil(name string, now time.Time) (time.Time, bool)
+	UpdatePrefs(name string, fn func(p *accounts.Prefs) error) error
+	Prefs(name string) (accounts.Prefs, bool)
 }
 
 // History is what the server needs from the message log.
@@ -97,6 +111,7 @@ type Server struct {
 	fingerprint string
 
 	guards    *guards
+	online    onlineConns
 	closeOnce sync.Once
 	sessions  sessionCount
 }
@@ -344,7 +359,7 @@ func (s *Server) keepAlive(ctx ssh.Context, conn gossh.Conn) {
 			timer.Stop()
 			return
 		case <-timer.C:
-			s.log.Info("closing connection: peer stopped answering", "user", quoteName(conn.User()), "remote", conn.RemoteAddr().String())
+			s.log.Info("closing connection: peer stopped answering", "user", safeName(conn.User()), "remote", conn.RemoteAddr().String())
 			_ = conn.Close()
 			<-answered
 			return

@@ -17,6 +17,7 @@ import (
 	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
 
+	"securechat/accounts"
 	"securechat/history"
 	"securechat/room"
 )
@@ -42,16 +43,20 @@ func (s *Server) handleSession(sess ssh.Session) {
 	}
 	user, err := verifiedUser(ctx, connUser)
 	if err != nil {
-		s.log.Warn("session refused", "user", quoteName(connUser), "remote", remote(ctx), "err", err)
+		s.log.Warn("session refused", "user", safeName(connUser), "remote", remote(ctx), "err", err)
 		fmt.Fprintln(sess.Stderr(), "securechat: this session does not belong to the account that logged in")
 		_ = sess.Exit(1)
 		return
 	}
 	if !s.admitSession(ctx) {
-		s.log.Info("session refused: too many sessions from one address", "user", quoteName(user), "remote", remote(ctx))
+		s.log.Info("session refused: too many sessions from one address", "user", safeName(user), "remote", remote(ctx))
 		fmt.Fprintln(sess.Stderr(), "securechat: too many sessions from your address")
 		_ = sess.Exit(1)
 		return
+	}
+	if ci := connOf(ctx); ci != nil {
+		s.online.add(user, ci)
+		defer s.online.remove(user, ci)
 	}
 	if cmd := sess.Command(); len(cmd) > 0 {
 		code := s.runCommand(sess, user, cmd)
@@ -117,6 +122,21 @@ func (c sessionChat) Command(name, args string) ([]string, error) {
 			return []string{"key removed"}, nil
 		}
 		return nil, errors.New("usage: /keys, /keys add LINE, /keys rm FINGERPRINT")
+	case "kick", "mute", "unmute", "ban", "unban", "bans":
+		return c.s.moderate(c.user, name, strings.Fields(args))
+	case "ignore", "unignore":
+		if strings.TrimSpace(args) == "" {
+			p, _ := c.s.acc.Prefs(c.user)
+			if len(p.Ignore) == 0 {
+				return []string{"You ignore nobody."}, nil
+			}
+			return []string{"You ignore: " + strings.Join(p.Ignore, ", ")}, nil
+		}
+		list, err := c.s.setIgnore(c.user, args, name == "ignore")
+		if err != nil {
+			return nil, err
+		}
+		return []string{ignoreNotice(name, args, list)}, nil
 	}
 	return nil, fmt.Errorf("unknown command /%s", name)
 }
@@ -131,12 +151,15 @@ func (s *Server) post(ctx context.Context, user, text string) error {
 	if n := len([]rune(text)); n > s.cfg.MaxMessage {
 		return fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
 	}
+	if err := s.checkMuted(user); err != nil {
+		return err
+	}
 	if err := s.checkFlood(user); err != nil {
 		return err
 	}
 	_, err := s.room.Publish(ctx, room.Message{Kind: room.KindMessage, From: user, Text: text})
 	if err != nil {
-		s.log.Error("message not saved", "user", quoteName(user), "err", err)
+		s.log.Error("message not saved", "user", safeName(user), "err", err)
 		return notSaved(err)
 	}
 	return nil
@@ -198,13 +221,14 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		return e.ID <= startID || e.Kind != string(room.KindJoin) || e.From != user
 	})
 	if err != nil {
-		s.log.Error("read backlog", "user", quoteName(user), "err", err)
+		s.log.Error("read backlog", "user", safeName(user), "err", err)
 	}
 	var lastID uint64
 	if len(backlog) > 0 {
 		lastID = backlog[len(backlog)-1].ID
 	}
 
+	prefs, _ := s.acc.Prefs(user)
 	renderer := lipgloss.NewRenderer(sess, termenv.WithProfile(colorProfile(sess, pty.Term)))
 	renderer.SetHasDarkBackground(true)
 	model := NewModel(ModelConfig{
@@ -219,6 +243,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		Height:      pty.Window.Height,
 		MaxMessage:  s.cfg.MaxMessage,
 		InboxHint:   s.inboxHint(sess, user),
+		Ignore:      prefs.Ignore,
 	})
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
@@ -268,7 +293,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		return errors.New(endReason(err))
 	}
 	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, context.Canceled) {
-		s.log.Debug("program ended", "user", quoteName(user), "err", runErr)
+		s.log.Debug("program ended", "user", safeName(user), "err", runErr)
 	}
 	return nil
 }
@@ -279,6 +304,10 @@ func endReason(err error) string {
 		return "the server is shutting down. Goodbye!"
 	case errors.Is(err, room.ErrFellBehind):
 		return "disconnected: your terminal fell behind the room (too many unread messages)."
+	}
+	var removed removedError
+	if errors.As(err, &removed) {
+		return removed.msg + "."
 	}
 	return "disconnected: " + err.Error()
 }
@@ -349,4 +378,13 @@ func notSaved(err error) error {
 		return errors.New("not saved: the server's disk failed and it must be restarted by its operator")
 	}
 	return errors.New("not saved on the server, please try again")
+}
+
+// ignoreNotice says what /ignore or /unignore did.
+func ignoreNotice(cmd, who string, list []string) string {
+	who = accounts.Normalize(strings.TrimPrefix(strings.TrimSpace(who), "@"))
+	if cmd == "ignore" {
+		return fmt.Sprintf("Ignoring %s: you will not see their messages (%d ignored). /unignore %s undoes it.", who, len(list), who)
+	}
+	return fmt.Sprintf("No longer ignoring %s.", who)
 }

@@ -98,3 +98,15 @@ func Clip(s string, n int) (string, bool) {
 	}
 	return s, false
 }
+
+// ClipBytes cuts s to at most n bytes without splitting a character, and
+// reports whether it cut anything.
+func ClipBytes(s string, n int) (string, bool) {
+	if len(s) <= n {
+		return s, false
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n], true
+}

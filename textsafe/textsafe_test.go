@@ -71,3 +71,20 @@ func FuzzSanitize(f *testing.F) {
 		}
 	})
 }
+
+func TestClipBytes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"hello", 10, "hello"},
+		{"hello", 3, "hel"},
+		{"héllo", 2, "h"},
+		{"👍👍", 5, "👍"},
+	} {
+		if got, _ := ClipBytes(tc.in, tc.n); got != tc.want {
+			t.Fatalf("ClipBytes(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}

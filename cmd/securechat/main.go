@@ -43,6 +43,7 @@ type options struct {
 	fps         int
 	logLevel    string
 	publicHost  string
+	admin       string
 	lim         sshapp.Limits
 	floodRate   float64
 }
@@ -60,7 +61,9 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: securechat [flags]            run the server\n"+
-			"       securechat [flags] hostkey    print the host key fingerprint and a known_hosts line\n\nflags:\n")
+			"       securechat [flags] hostkey    print the host key fingerprint and a known_hosts line\n"+
+			"       securechat [flags] user list|add NAME|passwd NAME|del NAME|role NAME admin|user\n"+
+			"                                     administer accounts while the server is stopped\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.listen, "listen", envOr("SECURECHAT_LISTEN", ":8080"), "address to listen on (env SECURECHAT_LISTEN)")
@@ -73,6 +76,7 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.IntVar(&o.maxMessage, "max-message", 2000, "longest message, in characters")
 	fs.IntVar(&o.fps, "fps", 30, "highest screen refresh rate per session")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.admin, "admin", "", "make this existing user an admin at start")
 	fs.StringVar(&o.publicHost, "hostname", "", "host name shown to users in commands to copy (default: this machine's name)")
 	// Abuse limits: the defaults are the safe values; tests and load runs
 	// relax them.
@@ -168,6 +172,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		switch rest[0] {
 		case "hostkey":
 			return hostkeyCommand(o, stdout, stderr)
+		case "user":
+			return userCommand(o.data, o.bcryptCost, rest[1:], os.Stdin, stdout, stderr)
 		default:
 			fmt.Fprintf(stderr, "securechat: unknown command %q (try --help)\n", rest[0])
 			return 2
@@ -209,11 +215,18 @@ func prepareData(dir string) (*flock.Flock, error) {
 }
 
 func hostkeyCommand(o options, stdout, stderr io.Writer) int {
-	if err := os.MkdirAll(o.data, 0o700); err != nil {
-		fmt.Fprintf(stderr, "securechat: create data folder %s: %v\n", o.data, err)
-		return 1
+	keyPath := filepath.Join(o.data, hostkeys.FileName)
+	if _, err := os.Stat(keyPath); err != nil {
+		// Creating the key: hold the folder's lock so a server starting at
+		// the same moment cannot make a different one.
+		lock, err := prepareData(o.data)
+		if err != nil {
+			fmt.Fprintln(stderr, "securechat:", err)
+			return 1
+		}
+		defer lock.Unlock()
 	}
-	signer, err := hostkeys.LoadOrCreate(filepath.Join(o.data, hostkeys.FileName))
+	signer, err := hostkeys.LoadOrCreate(keyPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "securechat:", err)
 		return 1
@@ -259,6 +272,16 @@ func serve(o options, logger *log.Logger) error {
 	})
 	if err != nil {
 		return err
+	}
+	if o.admin != "" {
+		name := accounts.Normalize(o.admin)
+		if !users.Exists(name) {
+			return fmt.Errorf("--admin %s: no such user; register it first, or use: securechat user add %s", o.admin, name)
+		}
+		if err := users.SetRole(name, accounts.RoleAdmin); err != nil {
+			return fmt.Errorf("--admin %s: %w", o.admin, err)
+		}
+		logger.Info("admin", "user", name)
 	}
 	hist, err := history.Open(filepath.Join(o.data, "message_history.jsonl"), history.Options{
 		Logger: logger.WithPrefix("history"),
