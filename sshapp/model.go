@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/mattn/go-runewidth"
+	"github.com/muesli/termenv"
 	"securechat/room"
 )
 
@@ -63,6 +64,10 @@ type ModelConfig struct {
 	// MaxMessage is the longest message in characters (default 2000).
 	MaxMessage int
 	Location   *time.Location
+	// Cache shares formatted messages between sessions (nil: no sharing);
+	// Profile is this session's colour profile, part of the cache key.
+	Cache   *formatCache
+	Profile termenv.Profile
 	// Ignore lists users whose messages this user does not want to see.
 	Ignore []string
 	// InboxHint is the command that lists this user's sealed messages,
@@ -103,6 +108,22 @@ type Model struct {
 	statusDirty bool
 
 	ignore map[string]bool
+
+	// inputCache is the drawn input line; it changes only when the line,
+	// the cursor or the width does.
+	inputCache string
+	inputKey   inputState
+
+	// whoCache is the drawn online list; nil when it must be rebuilt.
+	whoCache  []string
+	whoHeight int
+	lastView  int
+}
+
+type inputState struct {
+	text   string
+	cursor int
+	width  int
 }
 
 // entry is a message or a local notice as kept for re-wrapping.
@@ -203,7 +224,20 @@ func (m *Model) format(e entry) []line {
 	if e.local != "" {
 		return localLines(e.style, e.local, w)
 	}
-	return formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location)
+	// Private and sealed lines read differently for each viewer; everything
+	// else with an ID looks the same to every session of this width and
+	// profile, so it is formatted once for all of them.
+	shared := m.cfg.Cache != nil && e.msg.ID != 0 && e.msg.To == "" && m.cfg.Location == time.UTC
+	if !shared {
+		return formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location)
+	}
+	k := formatKey{id: e.msg.ID, width: w, profile: m.cfg.Profile}
+	if l, ok := m.cfg.Cache.get(k); ok {
+		return l
+	}
+	l := formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location)
+	m.cfg.Cache.put(k, l)
+	return l
 }
 
 // reflow rebuilds every row after a width change: the one O(n) operation,
@@ -229,6 +263,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.members != nil {
 			m.members = msg.members
 			m.statusDirty = true
+			m.whoCache = nil
 		}
 	case endedMsg:
 		m.exitErr = msg.err
@@ -259,6 +294,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		oldPane := m.paneWidth()
 		m.width, m.height = max(msg.Width, 1), max(msg.Height, 1)
+		m.whoCache = nil
 		if m.paneWidth() != oldPane {
 			m.reflow()
 		}
@@ -454,8 +490,13 @@ func (m *Model) View() string {
 		return ""
 	}
 	var b strings.Builder
+	b.Grow(m.lastView + 256) // one allocation per frame
 	pw, ph := m.paneWidth(), m.paneHeight()
 	showWho := pw != m.width
+	var who []string
+	if showWho {
+		who = m.whoColumn(ph)
+	}
 	total := m.rows.len()
 	end := total - m.shift
 	start := end - ph
@@ -469,9 +510,9 @@ func (m *Model) View() string {
 		}
 		if showWho {
 			if w < pw {
-				b.WriteString(strings.Repeat(" ", pw-w))
+				b.WriteString(spaces(pw - w))
 			}
-			m.whoRow(&b, row, ph)
+			b.WriteString(who[row])
 		}
 		b.WriteByte('\n')
 	}
@@ -479,37 +520,44 @@ func (m *Model) View() string {
 		b.WriteString(m.status())
 		b.WriteByte('\n')
 	}
-	b.WriteString(m.inputView())
+	b.WriteString(m.cachedInput())
+	m.lastView = b.Len()
 	return b.String()
 }
 
-func (m *Model) whoRow(b *strings.Builder, row, ph int) {
-	b.WriteString(m.st.Border.Render("│"))
+// whoColumn returns the drawn rows of the online list, rebuilt only when
+// the members or the size change: idle frames cost no styling.
+func (m *Model) whoColumn(ph int) []string {
+	if m.whoCache != nil && m.whoHeight == ph {
+		return m.whoCache
+	}
+	border := m.st.Border.Render("│")
 	inner := whoWidth - 2
-	var s string
-	switch {
-	case row == 0:
-		b.WriteByte(' ')
-		b.WriteString(m.st.WhoTitle.Render(fmt.Sprintf("Online (%d)", len(m.members))))
-		return
-	case row-1 < len(m.members):
-		if row == ph-1 && len(m.members) > ph-1 {
-			s = fmt.Sprintf("+%d more", len(m.members)-(ph-2))
-			break
+	col := make([]string, ph)
+	for row := range col {
+		var b strings.Builder
+		b.WriteString(border)
+		switch {
+		case row == 0:
+			b.WriteByte(' ')
+			b.WriteString(m.st.WhoTitle.Render(fmt.Sprintf("Online (%d)", len(m.members))))
+		case row == ph-1 && len(m.members) > ph-1:
+			b.WriteByte(' ')
+			b.WriteString(m.st.Notice.Render(fmt.Sprintf("+%d more", len(m.members)-(ph-2))))
+		case row-1 < len(m.members):
+			name := m.members[row-1]
+			s := ansi.Truncate(textsafe.Sanitize(name, false), inner, "…")
+			b.WriteByte(' ')
+			if name == m.cfg.User {
+				b.WriteString(m.st.Me.Render(s))
+			} else {
+				b.WriteString(m.st.Name(name).Render(s))
+			}
 		}
-		s = ansi.Truncate(textsafe.Sanitize(m.members[row-1], false), inner, "…")
-		b.WriteByte(' ')
-		if m.members[row-1] == m.cfg.User {
-			b.WriteString(m.st.Me.Render(s))
-		} else {
-			b.WriteString(m.st.Name(m.members[row-1]).Render(s))
-		}
-		return
+		col[row] = b.String()
 	}
-	if s != "" {
-		b.WriteByte(' ')
-		b.WriteString(m.st.Notice.Render(s))
-	}
+	m.whoCache, m.whoHeight = col, ph
+	return col
 }
 
 func (m *Model) status() string {
@@ -534,6 +582,14 @@ func (m *Model) status() string {
 	m.statusCache = m.st.Status.Render(s)
 	m.statusDirty = false
 	return m.statusCache
+}
+
+func (m *Model) cachedInput() string {
+	k := inputState{text: string(m.input), cursor: m.cursor, width: m.width}
+	if k != m.inputKey || m.inputCache == "" {
+		m.inputCache, m.inputKey = m.inputView(), k
+	}
+	return m.inputCache
 }
 
 // inputView draws "> text" with a block cursor, scrolled horizontally so the
@@ -622,4 +678,15 @@ func (m *Model) hidden(rm room.Message) bool {
 		return m.ignore[rm.From] && rm.From != m.cfg.User
 	}
 	return false
+}
+
+// blank is a run of spaces that padding slices from, so drawing a frame
+// allocates no padding.
+var blank = strings.Repeat(" ", 512)
+
+func spaces(n int) string {
+	if n <= len(blank) {
+		return blank[:n]
+	}
+	return strings.Repeat(" ", n)
 }

@@ -319,3 +319,69 @@ func TestModelScrollbackBounded(t *testing.T) {
 		t.Fatal(v)
 	}
 }
+
+func TestFormatCacheSharesAcrossSessions(t *testing.T) {
+	cache := newFormatCache(100)
+	mk := func(user string) *Model {
+		return NewModel(ModelConfig{User: user, Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, Cache: cache, Profile: termenv.Ascii})
+	}
+	a, b := mk("alice"), mk("bob")
+	msg := room.Message{ID: 5, Time: t0, Kind: room.KindMessage, From: "carol", Text: "shared"}
+	a.Update(incomingMsg{msgs: []room.Message{msg}})
+	if len(cache.cur) != 1 {
+		t.Fatalf("cache holds %d entries after one message", len(cache.cur))
+	}
+	b.Update(incomingMsg{msgs: []room.Message{msg}})
+	if len(cache.cur) != 1 {
+		t.Fatalf("second session formatted again: %d entries", len(cache.cur))
+	}
+	// Lines that read differently per viewer are never shared.
+	sealed := room.Message{ID: 6, Time: t0, Kind: room.KindSealed, From: "carol", To: "alice", Text: "x"}
+	a.Update(incomingMsg{msgs: []room.Message{sealed}})
+	b.Update(incomingMsg{msgs: []room.Message{sealed}})
+	if len(cache.cur) != 1 {
+		t.Fatal("a per-viewer line was cached")
+	}
+	if !strings.Contains(checkView(t, a, 80, 24), "carol: shared") || !strings.Contains(checkView(t, b, 80, 24), "carol: shared") {
+		t.Fatal("shared line not shown")
+	}
+	// Bounded: two generations at most.
+	for i := range 1000 {
+		cache.put(formatKey{id: uint64(100 + i)}, nil)
+	}
+	if len(cache.cur)+len(cache.prev) > 200 {
+		t.Fatalf("cache grew to %d", len(cache.cur)+len(cache.prev))
+	}
+}
+
+// BenchmarkIncomingMessage is the per-session cost of one new message: add
+// it to the model and draw the next frame.
+func BenchmarkIncomingMessage(b *testing.B) {
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
+			var cache *formatCache
+			if shared {
+				cache = newFormatCache(8192)
+			}
+			m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.ANSI256), Width: 100, Height: 30, Cache: cache, Profile: termenv.ANSI256,
+				Members: []string{"alice", "bob", "carol"}})
+			msgs := make([]room.Message, 1024)
+			for i := range msgs {
+				msgs[i] = room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: fmt.Sprintf("user%d", i%20), Text: "a short chat message of ordinary length " + fmt.Sprint(i)}
+			}
+			// Warm the cache as the first session of this size would.
+			if cache != nil {
+				w := NewModel(ModelConfig{User: "warm", Styles: testStyles(termenv.ANSI256), Width: 100, Height: 30, Cache: cache, Profile: termenv.ANSI256})
+				for _, msg := range msgs {
+					w.Update(incomingMsg{msgs: []room.Message{msg}})
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m.Update(incomingMsg{msgs: []room.Message{msgs[i%len(msgs)]}})
+				_ = m.View()
+			}
+		})
+	}
+}

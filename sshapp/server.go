@@ -112,6 +112,7 @@ type Server struct {
 
 	guards    *guards
 	online    onlineConns
+	formats   *formatCache
 	closeOnce sync.Once
 	sessions  sessionCount
 }
@@ -174,6 +175,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log:         cfg.Logger,
 		fingerprint: hostkeys.Fingerprint(cfg.HostSigner.PublicKey()),
 		guards:      newGuards(cfg.Limits),
+		formats:     newFormatCache(8192),
 	}
 	s.room = room.New(room.Options{
 		Journal:   journal{deps.History},

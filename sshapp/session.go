@@ -229,7 +229,8 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	}
 
 	prefs, _ := s.acc.Prefs(user)
-	renderer := lipgloss.NewRenderer(sess, termenv.WithProfile(colorProfile(sess, pty.Term)))
+	profile := colorProfile(sess, pty.Term)
+	renderer := lipgloss.NewRenderer(sess, termenv.WithProfile(profile))
 	renderer.SetHasDarkBackground(true)
 	model := NewModel(ModelConfig{
 		User:        user,
@@ -244,6 +245,8 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		MaxMessage:  s.cfg.MaxMessage,
 		InboxHint:   s.inboxHint(sess, user),
 		Ignore:      prefs.Ignore,
+		Cache:       s.formats,
+		Profile:     profile,
 	})
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
