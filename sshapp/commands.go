@@ -28,7 +28,8 @@ commands:
   pubkey USER                 USER's public keys, one a line (an age recipients file)
   msg USER TEXT...            private message; sealed with age when USER has keys
   dm USER < FILE.age          relay a message you sealed yourself (armored age)
-  inbox [--since ID] [-n N]   your sealed messages; pipe into securechat-decrypt
+  inbox [--since ID] [-n N] [--sent]
+                              sealed messages to you (--sent: and from you); pipe into securechat-decrypt
   admin ...                   for admins: kick, mute, unmute, ban, unban, bans, user list|add|passwd|del|role
   help                        this text
 without a command, ssh -t opens the chat.

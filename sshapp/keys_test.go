@@ -228,7 +228,10 @@ func TestSealedPrivateMessages(t *testing.T) {
 		t.Fatalf("alice opened %q", got)
 	}
 	// The sender can open their own copy.
-	r = run(t, bob, "inbox", "")
+	if r := run(t, bob, "inbox", ""); strings.Contains(r.stdout, "securechat-sealed") {
+		t.Fatalf("bob's inbox lists what he sent without --sent:\n%s", r.stdout)
+	}
+	r = run(t, bob, "inbox --sent", "")
 	if got := openInbox(t, r.stdout, bobKey.ident); len(got) != 1 || got[0] != secret {
 		t.Fatalf("bob opened %q", got)
 	}

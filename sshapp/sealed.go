@@ -224,10 +224,12 @@ func (s *Server) cmdDM(sess ssh.Session, user string, args []string) int {
 	return 0
 }
 
-// sealedFor keeps sealed messages that user sent or receives.
-func sealedFor(user string) func(history.Entry) bool {
+// sealedFor keeps sealed messages user receives, and with sent also those
+// user sent (a message sealed on the sender's machine may not be sealed to
+// the sender's own keys).
+func sealedFor(user string, sent bool) func(history.Entry) bool {
 	return func(e history.Entry) bool {
-		return e.Kind == string(room.KindSealed) && (e.To == user || e.From == user)
+		return e.Kind == string(room.KindSealed) && (e.To == user || sent && e.From == user)
 	}
 }
 
@@ -236,6 +238,7 @@ func (s *Server) cmdInbox(sess ssh.Session, user string, args []string) int {
 	fs.SetOutput(sess.Stderr())
 	since := fs.Uint64("since", 0, "only messages with an id above this")
 	n := fs.Int("n", 50, "at most this many messages")
+	sent := fs.Bool("sent", false, "also list the sealed messages you sent")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -243,15 +246,15 @@ func (s *Server) cmdInbox(sess ssh.Session, user string, args []string) int {
 		return 2
 	}
 	if fs.NArg() > 0 || *n < 1 || *n > 10000 {
-		fmt.Fprintln(sess.Stderr(), "securechat: usage: inbox [--since ID] [-n N]  (N from 1 to 10000)")
+		fmt.Fprintln(sess.Stderr(), "securechat: usage: inbox [--since ID] [-n N] [--sent]  (N from 1 to 10000)")
 		return 2
 	}
 	var es []history.Entry
 	var err error
 	if *since > 0 {
-		es, err = s.hist.Since(*since, sealedFor(user), *n)
+		es, err = s.hist.Since(*since, sealedFor(user, *sent), *n)
 	} else {
-		es, err = s.hist.Tail(*n, sealedFor(user))
+		es, err = s.hist.Tail(*n, sealedFor(user, *sent))
 	}
 	if err != nil {
 		s.log.Error("read inbox", "err", err)
