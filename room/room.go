@@ -138,11 +138,9 @@ func (r *Room) Join(ctx context.Context, user string) (*Subscription, error) {
 	r.refreshLocked(first)
 	r.mu.Unlock()
 	if first {
-		_, err := r.publish(ctx, Message{Kind: KindJoin, From: user, Text: user + " joined"}, sub)
-		if err != nil && !errors.Is(err, ErrClosed) {
-			r.Leave(sub)
-			return nil, err
-		}
+		// Best effort, like the leave notice: a join notice that cannot be
+		// stored (a full disk) must not keep anyone from reading the room.
+		_, _ = r.publish(ctx, Message{Kind: KindJoin, From: user, Text: user + " joined"}, sub)
 	}
 	return sub, nil
 }

@@ -341,3 +341,16 @@ func BenchmarkFanOut1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(subs))/b.Elapsed().Seconds(), "deliveries/s")
 }
+
+// A join notice that cannot be stored does not keep anyone out.
+func TestJoinWhileJournalFails(t *testing.T) {
+	j := &memJournal{fail: errors.New("disk full")}
+	r := newRoom(t, Options{Journal: j})
+	sub, err := r.Join(context.Background(), "alice")
+	if err != nil {
+		t.Fatalf("join refused: %v", err)
+	}
+	if !r.Online("alice") || sub.Err() != nil {
+		t.Fatal("not in the room")
+	}
+}

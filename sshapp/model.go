@@ -481,6 +481,7 @@ func userError(err error) string {
 	case errors.Is(err, room.ErrClosed):
 		return "the server is shutting down"
 	}
+	// Errors that reach the model are written for the user (see notSaved).
 	return err.Error()
 }
 

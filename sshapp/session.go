@@ -211,7 +211,8 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	startID := s.room.LastID()
 	sub, err := s.room.Join(ctx, user)
 	if err != nil {
-		return fmt.Errorf("cannot join the room: %s", userError(err))
+		s.log.Error("join room", "user", safeName(user), "err", err)
+		return fmt.Errorf("cannot join the room: %s", userError(notSaved(err)))
 	}
 	defer s.room.Leave(sub)
 	// Subscribe first, then read the backlog: a message stored meanwhile is
