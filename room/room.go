@@ -20,6 +20,7 @@ const (
 	KindSystem  Kind = "system"  // a notice from the server
 	KindPrivate Kind = "private" // to one user's live sessions, never stored
 	KindSealed  Kind = "sealed"  // ciphertext for one user, stored
+	KindEmote   Kind = "me"      // an action: "* alice waves"
 )
 
 // Message is one event in the room. ID is the room's sequence number; it is

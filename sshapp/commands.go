@@ -99,7 +99,7 @@ func (s *Server) cmdSend(sess ssh.Session, user string, args []string) int {
 		}
 		text = string(b)
 	}
-	if err := s.post(sess.Context(), user, text); err != nil {
+	if err := s.post(sess.Context(), user, room.KindMessage, text); err != nil {
 		fmt.Fprintf(sess.Stderr(), "securechat: not sent: %s\n", userError(err))
 		return 1
 	}
@@ -171,6 +171,8 @@ func textLine(m room.Message) string {
 	switch m.Kind {
 	case room.KindMessage:
 		return ts + " " + textsafe.Sanitize(m.From, false) + ": " + text
+	case room.KindEmote:
+		return ts + " * " + textsafe.Sanitize(m.From, false) + " " + text
 	case room.KindSealed:
 		return fmt.Sprintf("%s [sealed] #%d from %s to %s (read it with: inbox | securechat-decrypt)", ts, m.ID, m.From, m.To)
 	default:

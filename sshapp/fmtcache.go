@@ -22,6 +22,8 @@ type formatKey struct {
 	id      uint64
 	width   int
 	profile termenv.Profile
+	theme   string
+	stamps  string
 }
 
 func newFormatCache(limit int) *formatCache {

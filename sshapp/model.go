@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"securechat/textsafe"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,8 @@ type Chat interface {
 	// Command runs a command that needs the server (/msg, /keys) and
 	// returns the lines to show.
 	Command(name, args string) ([]string, error)
+	// Bell rings the user's terminal bell.
+	Bell()
 }
 
 // ModelConfig is everything a session's model starts from.
@@ -73,6 +76,18 @@ type ModelConfig struct {
 	// InboxHint is the command that lists this user's sealed messages,
 	// e.g. "ssh -p 8080 alice@host inbox".
 	InboxHint string
+	// Prefs: the user's saved theme, timestamps ("time", "datetime",
+	// "off") and bell ("mentions", "all", "off") settings.
+	Theme, Timestamps, Bell string
+	// MakeStyles builds the styles of a theme on this session's renderer
+	// (nil: themes cannot change).
+	MakeStyles func(theme string) Styles
+	// LastRead is the last message this user saw in an earlier visit; the
+	// backlog marks where newer ones start.
+	LastRead uint64
+	// Notices are shown after the welcome (message of the day, messages
+	// that waited while the user was away).
+	Notices []string
 }
 
 const (
@@ -109,6 +124,15 @@ type Model struct {
 
 	ignore map[string]bool
 
+	// history of this user's own inputs for Up/Down; histAt indexes it
+	// while recalling (len(history) when not recalling).
+	history []string
+	histAt  int
+	// lastPrivate is who last sent this user a private message (/reply).
+	lastPrivate string
+	// completion state: candidates shown for the last Tab.
+	lastTab string
+
 	// inputCache is the drawn input line; it changes only when the line,
 	// the cursor or the width does.
 	inputCache string
@@ -124,6 +148,7 @@ type inputState struct {
 	text   string
 	cursor int
 	width  int
+	theme  string
 }
 
 // entry is a message or a local notice as kept for re-wrapping.
@@ -147,6 +172,12 @@ func NewModel(cfg ModelConfig) *Model {
 	if cfg.RoomName == "" {
 		cfg.RoomName = "lobby"
 	}
+	if cfg.Timestamps == "" {
+		cfg.Timestamps = "time"
+	}
+	if cfg.Bell == "" {
+		cfg.Bell = "mentions"
+	}
 	m := &Model{
 		cfg:         cfg,
 		st:          &cfg.Styles,
@@ -160,7 +191,12 @@ func NewModel(cfg ModelConfig) *Model {
 	for _, n := range cfg.Ignore {
 		m.ignore[n] = true
 	}
+	marked := cfg.LastRead == 0
 	for _, b := range cfg.Backlog {
+		if !marked && b.ID > cfg.LastRead {
+			m.addLocal(m.notice, "— new since your last visit —")
+			marked = true
+		}
 		if !m.hidden(b) {
 			m.add(entry{msg: b})
 		}
@@ -169,6 +205,9 @@ func NewModel(cfg ModelConfig) *Model {
 		m.addLocal(m.notice, fmt.Sprintf("— %d earlier messages above —", len(cfg.Backlog)))
 	}
 	m.addLocal(m.notice, m.welcome())
+	for _, n := range cfg.Notices {
+		m.addLocal(m.notice, n)
+	}
 	return m
 }
 
@@ -227,15 +266,17 @@ func (m *Model) format(e entry) []line {
 	// Private and sealed lines read differently for each viewer; everything
 	// else with an ID looks the same to every session of this width and
 	// profile, so it is formatted once for all of them.
-	shared := m.cfg.Cache != nil && e.msg.ID != 0 && e.msg.To == "" && m.cfg.Location == time.UTC
+	// A line that mentions this user is highlighted for this user only.
+	shared := m.cfg.Cache != nil && e.msg.ID != 0 && e.msg.To == "" && m.cfg.Location == time.UTC &&
+		!mentions(e.msg.Text, m.cfg.User)
 	if !shared {
-		return formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location)
+		return formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location, m.cfg.Timestamps)
 	}
-	k := formatKey{id: e.msg.ID, width: w, profile: m.cfg.Profile}
+	k := formatKey{id: e.msg.ID, width: w, profile: m.cfg.Profile, theme: m.st.Theme(), stamps: m.cfg.Timestamps}
 	if l, ok := m.cfg.Cache.get(k); ok {
 		return l
 	}
-	l := formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location)
+	l := formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location, m.cfg.Timestamps)
 	m.cfg.Cache.put(k, l)
 	return l
 }
@@ -254,17 +295,28 @@ func (m *Model) reflow() {
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case incomingMsg:
+		ring := false
 		for _, rm := range msg.msgs {
 			if m.hidden(rm) {
 				continue
 			}
 			m.add(entry{msg: rm})
+			ring = ring || m.rings(rm)
+			if (rm.Kind == room.KindPrivate || rm.Kind == room.KindSealed) && rm.To == m.cfg.User && rm.From != m.cfg.User {
+				m.lastPrivate = rm.From
+			}
+		}
+		var bell tea.Cmd
+		if ring && m.cfg.Chat != nil {
+			chat := m.cfg.Chat
+			bell = func() tea.Msg { chat.Bell(); return nil }
 		}
 		if msg.members != nil {
 			m.members = msg.members
 			m.statusDirty = true
 			m.whoCache = nil
 		}
+		return m, bell
 	case endedMsg:
 		m.exitErr = msg.err
 		m.quitting = true
@@ -281,6 +333,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case commandMsg:
 		if msg.err == nil && (msg.cmd == "ignore" || msg.cmd == "unignore") && msg.arg != "" {
 			m.ignore[msg.arg] = msg.cmd == "ignore"
+		}
+		if msg.err == nil {
+			m.applySetting(msg.cmd, msg.arg)
 		}
 		for _, l := range msg.lines {
 			m.addLocal(m.notice, l)
@@ -339,7 +394,19 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		m.quitting = true
 		return tea.Quit
 	case tea.KeyEnter:
+		if k.Alt {
+			m.insertNewline()
+			return nil
+		}
 		return m.submit()
+	case tea.KeyCtrlJ:
+		m.insertNewline()
+	case tea.KeyTab:
+		m.complete()
+	case tea.KeyUp:
+		m.recall(-1)
+	case tea.KeyDown:
+		m.recall(1)
 	case tea.KeyPgUp:
 		m.scroll(max(m.paneHeight()-1, 1))
 	case tea.KeyPgDown:
@@ -421,8 +488,10 @@ func (m *Model) submit() tea.Cmd {
 	}
 	m.input, m.cursor = m.input[:0], 0
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
+		m.remember(text)
 		return m.command(text)
 	}
+	m.remember(text)
 	text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
 	if m.cfg.Chat == nil {
 		return nil
@@ -435,36 +504,75 @@ func (m *Model) submit() tea.Cmd {
 var helpText = []string{
 	"Commands:",
 	"  /help          this help",
-	"  /who           who is online",
+	"  /who           who is online (and who is away)",
+	"  /me ACTION     say what you do: * alice waves",
+	"  /reply TEXT    answer the last private message",
+	"  /away [REASON], /back   tell others you are away, and back",
+	"  /whois USER    who someone is: since when, keys, away, last seen",
+	"  /theme dark|light|contrast|mono, /timestamps off|time|datetime",
+	"  /bell off|mentions|all  when your terminal bell rings (default: mentions and private messages)",
 	"  /msg USER TEXT private message; sealed with age when USER has keys",
 	"  /keys          your public keys; /keys add LINE, /keys rm FINGERPRINT",
 	"  /ignore USER   hide USER's messages (remembered); /unignore USER",
-	"  admins: /kick USER, /mute USER [30m], /unmute USER, /ban USER [7d] [--addr] [REASON], /unban USER, /bans",
+	"  admins: /kick USER, /mute USER [30m], /unmute USER, /ban USER [7d] [--addr] [REASON], /unban USER, /bans,",
+	"          /motd TEXT (the message of the day; /motd - clears it)",
 	"  /quit          leave (or Ctrl+C)",
 	"  //text         send a line that starts with /",
-	"Keys: Enter or a click on [ Send ] sends; PgUp/PgDn or the mouse wheel scroll;",
-	"  Ctrl+End jumps to the newest; Ctrl+A/E/U/K/W edit the line.",
+	"Keys: Enter or a click on [ Send ] sends; Alt+Enter or Ctrl+J starts a new line;",
+	"  Tab completes names and commands; Up/Down recall what you typed;",
+	"  PgUp/PgDn or the mouse wheel scroll; Ctrl+End jumps to the newest;",
+	"  Ctrl+A/E/U/K/W edit the line.",
 }
 
 func (m *Model) command(text string) tea.Cmd {
 	name, args, _ := strings.Cut(text, " ")
 	switch strings.ToLower(name) {
-	case "/msg", "/keys", "/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/ignore", "/unignore":
-		if m.cfg.Chat == nil {
+	case "/reply":
+		if m.lastPrivate == "" {
+			m.addLocal(m.errorStyle, "nobody has sent you a private message yet")
 			return nil
 		}
-		chat, cmd := m.cfg.Chat, strings.ToLower(name[1:])
-		first, _, _ := strings.Cut(strings.TrimSpace(args), " ")
-		arg := strings.ToLower(strings.TrimPrefix(first, "@"))
-		return func() tea.Msg {
-			lines, err := chat.Command(cmd, strings.TrimSpace(args))
-			return commandMsg{cmd: cmd, arg: arg, input: text, lines: lines, err: err}
+		if strings.TrimSpace(args) == "" {
+			m.addLocal(m.errorStyle, "usage: /reply TEXT")
+			return nil
 		}
+		return m.serverCommand("msg", m.lastPrivate+" "+args, text)
+	case "/theme":
+		arg := strings.ToLower(strings.TrimSpace(args))
+		if arg == "" {
+			m.addLocal(m.notice, "Theme: "+m.st.Theme()+". Choose one: /theme "+strings.Join(Themes, "|"))
+			return nil
+		}
+		if !slices.Contains(Themes, arg) || m.cfg.MakeStyles == nil {
+			m.addLocal(m.errorStyle, "themes: "+strings.Join(Themes, ", "))
+			return nil
+		}
+		return m.serverCommand("theme", arg, text)
+	case "/timestamps":
+		arg := strings.ToLower(strings.TrimSpace(args))
+		if arg != "off" && arg != "time" && arg != "datetime" {
+			m.addLocal(m.errorStyle, "usage: /timestamps off|time|datetime")
+			return nil
+		}
+		return m.serverCommand("timestamps", arg, text)
+	case "/bell":
+		arg := strings.ToLower(strings.TrimSpace(args))
+		if arg != "off" && arg != "mentions" && arg != "all" {
+			m.addLocal(m.errorStyle, "usage: /bell off|mentions|all (now: "+m.cfg.Bell+")")
+			return nil
+		}
+		return m.serverCommand("bell", arg, text)
+	case "/msg", "/keys", "/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/ignore", "/unignore",
+		"/me", "/away", "/back", "/whois", "/motd":
+		return m.serverCommand(strings.ToLower(name[1:]), args, text)
 	case "/help", "/?":
 		for _, h := range helpText {
 			m.addLocal(m.notice, h)
 		}
 	case "/who":
+		if m.cfg.Chat != nil {
+			return m.serverCommand("who", "", text)
+		}
 		m.addLocal(m.notice, fmt.Sprintf("Online (%d): %s", len(m.members), strings.Join(m.members, ", ")))
 	case "/quit", "/exit":
 		m.quitting = true
@@ -586,7 +694,7 @@ func (m *Model) status() string {
 }
 
 func (m *Model) cachedInput() string {
-	k := inputState{text: string(m.input), cursor: m.cursor, width: m.width}
+	k := inputState{text: string(m.input), cursor: m.cursor, width: m.width, theme: m.st.Theme()}
 	if k != m.inputKey || m.inputCache == "" {
 		m.inputCache, m.inputKey = m.inputView(), k
 	}
@@ -605,7 +713,7 @@ func (m *Model) inputView() string {
 	start := 0
 	w := 1 // room for the cursor cell
 	for i := m.cursor - 1; i >= 0; i-- {
-		rw := runewidth.RuneWidth(m.input[i])
+		rw := cellWidth(m.input[i])
 		if w+rw > field {
 			start = i + 1
 			break
@@ -617,14 +725,18 @@ func (m *Model) inputView() string {
 	used := 0
 	for i := start; i < len(m.input); i++ {
 		r := m.input[i]
-		rw := runewidth.RuneWidth(r)
+		rw := cellWidth(r)
 		if used+rw > field {
 			break
 		}
+		shown := string(r)
+		if r == '\n' {
+			shown = "↵" // a line break inside a multi-line message
+		}
 		if i == m.cursor {
-			b.WriteString(m.st.Cursor.Render(string(r)))
+			b.WriteString(m.st.Cursor.Render(shown))
 		} else {
-			b.WriteRune(r)
+			b.WriteString(shown)
 		}
 		used += rw
 	}
@@ -690,4 +802,166 @@ func spaces(n int) string {
 		return blank[:n]
 	}
 	return strings.Repeat(" ", n)
+}
+
+// commandNames are what Tab completes after a leading "/".
+var commandNames = []string{"/help", "/who", "/msg", "/reply", "/me", "/away", "/back", "/whois", "/keys",
+	"/ignore", "/unignore", "/theme", "/timestamps", "/bell", "/quit",
+	"/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/motd"}
+
+// serverCommand runs a command that needs the server in a tea.Cmd (it may
+// wait for the disk) and reports back with a commandMsg.
+func (m *Model) serverCommand(cmd, args, input string) tea.Cmd {
+	if m.cfg.Chat == nil {
+		return nil
+	}
+	chat := m.cfg.Chat
+	args = strings.TrimSpace(args)
+	first, _, _ := strings.Cut(args, " ")
+	arg := strings.ToLower(strings.TrimPrefix(first, "@"))
+	return func() tea.Msg {
+		lines, err := chat.Command(cmd, args)
+		return commandMsg{cmd: cmd, arg: arg, input: input, lines: lines, err: err}
+	}
+}
+
+// applySetting takes a preference the server has stored into this session.
+func (m *Model) applySetting(cmd, arg string) {
+	switch cmd {
+	case "theme":
+		if m.cfg.MakeStyles != nil {
+			st := m.cfg.MakeStyles(arg)
+			m.st = &st
+			m.cfg.Theme = arg
+			m.restyle()
+		}
+	case "timestamps":
+		m.cfg.Timestamps = arg
+		m.restyle()
+	case "bell":
+		m.cfg.Bell = arg
+	}
+}
+
+// restyle redraws everything after a change of looks.
+func (m *Model) restyle() {
+	m.statusDirty = true
+	m.whoCache = nil
+	m.inputCache = ""
+	m.reflow()
+}
+
+// rings reports whether a message should ring this user's bell.
+func (m *Model) rings(rm room.Message) bool {
+	if rm.From == m.cfg.User || m.cfg.Bell == "off" {
+		return false
+	}
+	switch rm.Kind {
+	case room.KindPrivate, room.KindSealed:
+		return rm.To == m.cfg.User
+	case room.KindMessage, room.KindEmote:
+		return m.cfg.Bell == "all" || mentions(rm.Text, m.cfg.User)
+	}
+	return false
+}
+
+func (m *Model) insertNewline() {
+	if len(m.input) >= m.cfg.MaxMessage {
+		return
+	}
+	m.input = append(m.input[:m.cursor], append([]rune{'\n'}, m.input[m.cursor:]...)...)
+	m.cursor++
+}
+
+// remember keeps what the user typed for Up/Down, without repeats in a row.
+func (m *Model) remember(text string) {
+	if n := len(m.history); n == 0 || m.history[n-1] != text {
+		m.history = append(m.history, text)
+		if len(m.history) > 100 {
+			m.history = slices.Delete(m.history, 0, len(m.history)-100)
+		}
+	}
+	m.histAt = len(m.history)
+}
+
+// recall moves through earlier inputs: -1 older, +1 newer; past the newest
+// the line is empty again.
+func (m *Model) recall(dir int) {
+	if len(m.history) == 0 {
+		return
+	}
+	at := min(max(m.histAt+dir, 0), len(m.history))
+	m.histAt = at
+	if at == len(m.history) {
+		m.setInput("")
+		return
+	}
+	m.setInput(m.history[at])
+}
+
+// complete finishes the word before the cursor: a command after a leading
+// "/", otherwise a username (with or without "@"). One match is completed;
+// several are completed to their common prefix and listed.
+func (m *Model) complete() {
+	start := m.cursor
+	for start > 0 && m.input[start-1] != ' ' && m.input[start-1] != '\n' {
+		start--
+	}
+	word := strings.ToLower(string(m.input[start:m.cursor]))
+	var pool []string
+	prefix := word
+	switch {
+	case start == 0 && strings.HasPrefix(word, "/"):
+		pool = commandNames
+	case strings.HasPrefix(word, "@"):
+		prefix = word[1:]
+		pool = m.members
+	default:
+		pool = m.members
+	}
+	var matches []string
+	for _, c := range pool {
+		if strings.HasPrefix(c, prefix) {
+			matches = append(matches, c)
+		}
+	}
+	if len(matches) == 0 {
+		return
+	}
+	common := matches[0]
+	for _, c := range matches[1:] {
+		for !strings.HasPrefix(c, common) {
+			common = common[:len(common)-1]
+		}
+	}
+	fill := common[len(prefix):]
+	if len(matches) == 1 {
+		fill += " "
+	} else if m.lastTab != word {
+		m.addLocal(m.notice, strings.Join(matches, "  "))
+	}
+	m.lastTab = word
+	rs := []rune(fill)
+	m.input = append(m.input[:m.cursor], append(rs, m.input[m.cursor:]...)...)
+	m.cursor += len(rs)
+}
+
+// LastID is the newest stored message this session showed, so the next
+// visit can mark what is new.
+func (m *Model) LastID() uint64 {
+	for i := len(m.msgs) - 1; i >= 0; i-- {
+		if id := m.msgs[i].msg.ID; id != 0 {
+			return id
+		}
+	}
+	return 0
+}
+
+// cellWidth is how many cells a rune of the input line takes; a line break
+// shows as one "↵".
+func cellWidth(r rune) int {
+	if r == '\n' {
+		return 1
+	}
+	return runewidth.RuneWidth(r)
 }

@@ -21,7 +21,14 @@ type recordingChat struct {
 	mu       sync.Mutex
 	sent     []string
 	commands []string
+	bells    int
 	fail     error
+}
+
+func (c *recordingChat) Bell() {
+	c.mu.Lock()
+	c.bells++
+	c.mu.Unlock()
 }
 
 func (c *recordingChat) Send(text string) error {
@@ -39,8 +46,7 @@ func (c *recordingChat) Command(name, args string) ([]string, error) {
 }
 
 func testStyles(profile termenv.Profile) Styles {
-	r := lipgloss.NewRenderer(nil, termenv.WithProfile(profile))
-	return NewStyles(r)
+	return NewStyles(lipglossRenderer(profile))
 }
 
 var t0 = time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
@@ -263,7 +269,7 @@ func TestModelCommands(t *testing.T) {
 	m := newTestModel(100, 30, chat)
 	for _, tc := range []struct{ input, want string }{
 		{"/help", "/quit"},
-		{"/who", "Online (2): alice, bob"},
+		{"/who", "ran who"},
 		{"/bogus", "unknown command /bogus"},
 		{"/msg bob hi", "ran msg"},
 		{"/keys", "ran keys"},
@@ -274,7 +280,7 @@ func TestModelCommands(t *testing.T) {
 			t.Fatalf("%s: view lacks %q:\n%s", tc.input, tc.want, v)
 		}
 	}
-	if strings.Join(chat.commands, "|") != "msg bob hi|keys " {
+	if strings.Join(chat.commands, "|") != "who |msg bob hi|keys " {
 		t.Fatalf("commands %q", chat.commands)
 	}
 	typeText(m, "/quit")
@@ -384,4 +390,10 @@ func BenchmarkIncomingMessage(b *testing.B) {
 			}
 		})
 	}
+}
+
+func lipglossRenderer(p termenv.Profile) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(nil, termenv.WithProfile(p))
+	r.SetColorProfile(p)
+	return r
 }

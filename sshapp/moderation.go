@@ -23,13 +23,14 @@ type onlineConns struct {
 	mu    sync.Mutex
 	conns map[string]map[*connInfo]int // user -> connection -> sessions
 	last  map[string]netip.Prefix      // user -> last source seen
+	seen  map[string]time.Time         // user -> when their last session ended
 }
 
 func (o *onlineConns) add(user string, ci *connInfo) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.conns == nil {
-		o.conns, o.last = map[string]map[*connInfo]int{}, map[string]netip.Prefix{}
+		o.conns, o.last, o.seen = map[string]map[*connInfo]int{}, map[string]netip.Prefix{}, map[string]time.Time{}
 	}
 	if o.conns[user] == nil {
 		o.conns[user] = map[*connInfo]int{}
@@ -41,6 +42,7 @@ func (o *onlineConns) add(user string, ci *connInfo) {
 		for u := range o.last {
 			if o.conns[u] == nil {
 				delete(o.last, u)
+				delete(o.seen, u)
 			}
 		}
 	}
@@ -55,6 +57,7 @@ func (o *onlineConns) remove(user string, ci *connInfo) {
 		}
 		if len(m) == 0 {
 			delete(o.conns, user)
+			o.seen[user] = time.Now()
 		}
 	}
 }
@@ -424,4 +427,11 @@ func removeName(list []string, name string) []string {
 		}
 	}
 	return out
+}
+
+func (o *onlineConns) lastSeen(user string) (time.Time, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t, ok := o.seen[user]
+	return t, ok
 }

@@ -21,11 +21,11 @@ type line struct {
 // Wrapped rows are indented under the text, not the name. Every string a peer
 // controls is sanitised again here, so nothing in an old history file can
 // reach the terminal raw.
-func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, loc *time.Location) []line {
+func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, loc *time.Location, stamps string) []line {
 	if width < 8 {
 		width = 8
 	}
-	ts := m.Time.In(loc).Format("15:04") + " "
+	ts := timestamp(m.Time.In(loc), stamps)
 	from := textsafe.Sanitize(m.From, false)
 	text := textsafe.Sanitize(m.Text, true)
 	var prefix, plainPrefix string
@@ -35,7 +35,15 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 		plainPrefix = ts + from + ": "
 		nameStyle := st.Name(from)
 		prefix = st.Time.Render(ts) + nameStyle.Render(from) + ": "
-		body = nil
+		if from != me && mentions(text, me) {
+			body = func(s string) string { return st.Mention.Render(s) }
+		}
+	case room.KindEmote:
+		plainPrefix = ts + "* " + from + " "
+		prefix = st.Time.Render(ts) + "* " + st.Name(from).Render(from) + " "
+		if from != me && mentions(text, me) {
+			body = func(s string) string { return st.Mention.Render(s) }
+		}
 	case room.KindJoin, room.KindLeave:
 		arrow := "→ "
 		if m.Kind == room.KindLeave {
@@ -114,4 +122,42 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// timestamp renders a message time as the user chose: "time" (HH:MM, the
+// default), "datetime" or "off".
+func timestamp(t time.Time, mode string) string {
+	switch mode {
+	case "off":
+		return ""
+	case "datetime":
+		return t.Format("2006-01-02 15:04") + " "
+	}
+	return t.Format("15:04") + " "
+}
+
+// mentions reports whether text names user as a word ("alice", "@alice",
+// "Alice:"), case-insensitively; "malice" does not mention alice.
+func mentions(text, user string) bool {
+	if user == "" || len(text) < len(user) {
+		return false
+	}
+	lower := strings.ToLower(text)
+	for i := 0; ; {
+		j := strings.Index(lower[i:], user)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(user)
+		if (start == 0 || !nameByte(lower[start-1])) && (end == len(lower) || !nameByte(lower[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+// nameByte reports bytes that can be part of a username, so a mention must
+// not touch one on either side. A trailing "." ends a sentence, not a name.
+func nameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }

@@ -101,11 +101,11 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 	if len(target.Keys) == 0 {
 		if _, err := s.room.SendPrivate(from, to, text); err != nil {
 			if errors.Is(err, room.ErrNotOnline) {
-				return "", fmt.Errorf("%s is offline and has no key, so nothing can wait for them; not sent", to)
+				return "", fmt.Errorf("%s is offline; not sent. Messages can wait for %s once they upload a key (keys add)", to, to)
 			}
 			return "", err
 		}
-		return fmt.Sprintf("private message to %s delivered to their open sessions (not stored: %s has no key)", to, to), nil
+		return fmt.Sprintf("private message to %s delivered to their open sessions (not stored: %s has no key)%s", to, to, s.awayNote(to)), nil
 	}
 	recipients, err := s.recipientsOf(to, from)
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 		s.log.Error("sealed message not saved", "user", safeName(from), "err", err)
 		return "", notSaved(err)
 	}
-	return fmt.Sprintf("sealed message #%d to %s sent (sealed to %d keys; the server keeps only ciphertext)", m.ID, to, len(recipients)), nil
+	return fmt.Sprintf("sealed message #%d to %s sent (sealed to %d keys; the server keeps only ciphertext)%s", m.ID, to, len(recipients), s.awayNote(to)), nil
 }
 
 // checkArmoredAge accepts only a well-formed armored age file: the armor

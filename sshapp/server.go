@@ -86,6 +86,9 @@ type Config struct {
 	// PublicHost is the host name users connect to, used in the hints the
 	// UI gives (default: this machine's host name).
 	PublicHost string
+	// MOTDPath holds the message of the day (empty: none); admins change it
+	// with /motd.
+	MOTDPath string
 	// MaxSealed bounds an armored sealed message in bytes (default 64 KiB).
 	MaxSealed int
 	// Limits are the abuse limits (zero values: the safe defaults).
@@ -113,6 +116,8 @@ type Server struct {
 	guards    *guards
 	online    onlineConns
 	formats   *formatCache
+	motdMu    sync.Mutex
+	motdText  string
 	closeOnce sync.Once
 	sessions  sessionCount
 }
@@ -183,6 +188,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Now:       cfg.Now,
 		LastID:    deps.History.LastID(),
 	})
+	if err := s.loadMOTD(); err != nil {
+		return nil, err
+	}
 	srv, err := wish.NewServer(
 		wish.WithAddress(cfg.Addr),
 		withHostSigner(cfg.HostSigner),

@@ -83,9 +83,18 @@ type sessionChat struct {
 	s    *Server
 	user string
 	ctx  context.Context
+	bell func()
 }
 
-func (c sessionChat) Send(text string) error { return c.s.post(c.ctx, c.user, text) }
+func (c sessionChat) Send(text string) error { return c.s.post(c.ctx, c.user, room.KindMessage, text) }
+
+// Bell rings the terminal: a BEL byte on the session, which moves nothing
+// on the screen, so it may go between the renderer's frames.
+func (c sessionChat) Bell() {
+	if c.bell != nil {
+		c.bell()
+	}
+}
 
 // Command runs the UI commands that need the server.
 func (c sessionChat) Command(name, args string) ([]string, error) {
@@ -124,6 +133,34 @@ func (c sessionChat) Command(name, args string) ([]string, error) {
 		return nil, errors.New("usage: /keys, /keys add LINE, /keys rm FINGERPRINT")
 	case "kick", "mute", "unmute", "ban", "unban", "bans":
 		return c.s.moderate(c.user, name, strings.Fields(args))
+	case "me":
+		if strings.TrimSpace(args) == "" {
+			return nil, errors.New("usage: /me ACTION")
+		}
+		return nil, c.s.post(c.ctx, c.user, room.KindEmote, args)
+	case "who":
+		return c.s.whoLines(), nil
+	case "away", "back":
+		return c.s.setAway(c.user, name == "away", args)
+	case "whois":
+		return c.s.whois(c.user, args)
+	case "motd":
+		return c.s.setMOTD(c.user, args)
+	case "theme", "timestamps", "bell":
+		if err := c.s.acc.UpdatePrefs(c.user, func(p *accounts.Prefs) error {
+			switch name {
+			case "theme":
+				p.Theme = args
+			case "timestamps":
+				p.Timestamps = args
+			default:
+				p.Bell = args
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		return []string{fmt.Sprintf("%s set to %s (remembered)", name, args)}, nil
 	case "ignore", "unignore":
 		if strings.TrimSpace(args) == "" {
 			p, _ := c.s.acc.Prefs(c.user)
@@ -143,7 +180,7 @@ func (c sessionChat) Command(name, args string) ([]string, error) {
 
 // post sanitises and stores a room message; it returns once the message is
 // durable and shown, or with the reason it was not sent.
-func (s *Server) post(ctx context.Context, user, text string) error {
+func (s *Server) post(ctx context.Context, user string, kind room.Kind, text string) error {
 	text = strings.TrimSpace(textsafe.Sanitize(text, true))
 	if text == "" {
 		return errors.New("empty message")
@@ -157,7 +194,7 @@ func (s *Server) post(ctx context.Context, user, text string) error {
 	if err := s.checkFlood(user); err != nil {
 		return err
 	}
-	_, err := s.room.Publish(ctx, room.Message{Kind: room.KindMessage, From: user, Text: text})
+	_, err := s.room.Publish(ctx, room.Message{Kind: kind, From: user, Text: text})
 	if err != nil {
 		s.log.Error("message not saved", "user", safeName(user), "err", err)
 		return notSaved(err)
@@ -233,21 +270,36 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	profile := colorProfile(sess, pty.Term)
 	renderer := lipgloss.NewRenderer(sess, termenv.WithProfile(profile))
 	renderer.SetHasDarkBackground(true)
+	theme := prefs.Theme
+	if profile == termenv.Ascii {
+		theme = "mono" // NO_COLOR, or a terminal without colour
+	} else if theme == "" {
+		theme = "dark"
+	}
+	lastRead := prefs.LastRead[s.cfg.RoomName]
 	model := NewModel(ModelConfig{
 		User:        user,
 		RoomName:    s.cfg.RoomName,
 		Fingerprint: s.fingerprint,
-		Styles:      NewStyles(renderer),
-		Chat:        sessionChat{s: s, user: user, ctx: ctx},
-		Members:     s.room.Members(),
-		Backlog:     backlog,
-		Width:       pty.Window.Width,
-		Height:      pty.Window.Height,
-		MaxMessage:  s.cfg.MaxMessage,
-		InboxHint:   s.inboxHint(sess, user),
-		Ignore:      prefs.Ignore,
-		Cache:       s.formats,
-		Profile:     profile,
+		Styles:      NewThemeStyles(renderer, theme),
+		MakeStyles:  func(t string) Styles { return NewThemeStyles(renderer, t) },
+		Theme:       theme,
+		Timestamps:  prefs.Timestamps,
+		Bell:        prefs.Bell,
+		LastRead:    lastRead,
+		Notices:     s.loginNotices(sess, user, lastRead),
+		Chat: sessionChat{s: s, user: user, ctx: ctx, bell: func() {
+			_, _ = sess.Write([]byte{'\a'})
+		}},
+		Members:    s.room.Members(),
+		Backlog:    backlog,
+		Width:      pty.Window.Width,
+		Height:     pty.Window.Height,
+		MaxMessage: s.cfg.MaxMessage,
+		InboxHint:  s.inboxHint(sess, user),
+		Ignore:     prefs.Ignore,
+		Cache:      s.formats,
+		Profile:    profile,
 	})
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
@@ -293,6 +345,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	_, runErr := p.Run()
 	cancel()
 	p.Kill()
+	s.saveLastRead(user, model.LastID())
 	if err := model.Err(); err != nil {
 		return errors.New(endReason(err))
 	}

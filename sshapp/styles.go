@@ -21,14 +21,33 @@ type Styles struct {
 	Who      lipgloss.Style
 	Me       lipgloss.Style
 	Border   lipgloss.Style
+	Mention  lipgloss.Style
 	names    []lipgloss.Style
+	theme    string
+}
+
+// Theme is the name of the theme these styles draw.
+func (s Styles) Theme() string {
+	if s.theme == "" {
+		return "dark"
+	}
+	return s.theme
 }
 
 // namePalette holds colours readable on dark and light backgrounds alike.
 var namePalette = []string{"1", "2", "3", "4", "5", "6", "9", "10", "11", "12", "13", "14", "166", "35", "99", "203"}
 
-// NewStyles builds the styles for one renderer.
-func NewStyles(r *lipgloss.Renderer) Styles {
+// Themes a user can choose with /theme.
+var Themes = []string{"dark", "light", "contrast", "mono"}
+
+// NewStyles builds the default (dark) styles for one renderer.
+func NewStyles(r *lipgloss.Renderer) Styles { return NewThemeStyles(r, "dark") }
+
+// NewThemeStyles builds a theme's styles for one renderer. "mono" uses no
+// colour at all (for NO_COLOR and colourless terminals); "contrast" keeps
+// to bold, bright colours; "light" picks colours readable on a light
+// background.
+func NewThemeStyles(r *lipgloss.Renderer, theme string) Styles {
 	s := Styles{
 		Time:     r.NewStyle().Faint(true),
 		Notice:   r.NewStyle().Faint(true).Italic(true),
@@ -42,9 +61,30 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 		Who:      r.NewStyle(),
 		Me:       r.NewStyle().Bold(true),
 		Border:   r.NewStyle().Faint(true),
+		Mention:  r.NewStyle().Bold(true).Reverse(true),
+		theme:    theme,
 	}
-	for _, c := range namePalette {
+	palette := namePalette
+	switch theme {
+	case "light":
+		palette = []string{"1", "2", "4", "5", "6", "88", "22", "18", "54", "130", "24", "90"}
+		s.Private = r.NewStyle().Foreground(lipgloss.Color("90"))
+		s.Error = r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true)
+	case "contrast":
+		palette = []string{"9", "10", "11", "12", "13", "14", "15"}
+		s.Time = r.NewStyle()
+		s.Notice = r.NewStyle().Bold(true)
+		s.Border = r.NewStyle()
+	case "mono":
+		palette = nil
+		s.Error = r.NewStyle().Bold(true)
+		s.Private = r.NewStyle().Italic(true)
+	}
+	for _, c := range palette {
 		s.names = append(s.names, r.NewStyle().Foreground(lipgloss.Color(c)).Bold(true))
+	}
+	if len(s.names) == 0 {
+		s.names = []lipgloss.Style{r.NewStyle().Bold(true)}
 	}
 	return s
 }

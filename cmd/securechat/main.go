@@ -44,6 +44,7 @@ type options struct {
 	logLevel    string
 	publicHost  string
 	admin       string
+	motd        string
 	lim         sshapp.Limits
 	floodRate   float64
 }
@@ -77,6 +78,7 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.IntVar(&o.fps, "fps", 30, "highest screen refresh rate per session")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.admin, "admin", "", "make this existing user an admin at start")
+	fs.StringVar(&o.motd, "motd", "", "file holding the message of the day, shown with the welcome; admins change it with /motd (default DATA/motd.txt)")
 	fs.StringVar(&o.publicHost, "hostname", "", "host name shown to users in commands to copy (default: this machine's name)")
 	// Abuse limits: the defaults are the safe values; tests and load runs
 	// relax them.
@@ -301,6 +303,7 @@ func serve(o options, logger *log.Logger) error {
 		MaxMessage:    o.maxMessage,
 		FPS:           o.fps,
 		PublicHost:    o.publicHost,
+		MOTDPath:      motdPath(o),
 		Limits:        o.lim,
 		Logger:        logger.WithPrefix("ssh"),
 	}, sshapp.Deps{Accounts: users, History: hist})
@@ -342,4 +345,11 @@ func serve(o options, logger *log.Logger) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+func motdPath(o options) string {
+	if o.motd != "" {
+		return o.motd
+	}
+	return filepath.Join(o.data, "motd.txt")
 }
