@@ -152,7 +152,10 @@ func TestModelThemesAndTimestamps(t *testing.T) {
 	chat := &recordingChat{}
 	var made []string
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.ANSI256), Width: 80, Height: 24, Chat: chat,
-		MakeStyles: func(theme string) Styles { made = append(made, theme); return NewThemeStyles(lipglossRenderer(termenv.ANSI256), theme) }})
+		MakeStyles: func(theme string) Styles {
+			made = append(made, theme)
+			return NewThemeStyles(lipglossRenderer(termenv.ANSI256), theme)
+		}})
 	m.Update(incomingMsg{msgs: []room.Message{{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: "hello"}}})
 	for _, th := range Themes {
 		typeText(m, "/theme "+th)
