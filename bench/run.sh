@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs the workloads of BENCHMARKS.md against a fresh server per run, on
+# loopback, each bounded in time by the load tool. Results go to OUT as JSON
+# (one file per run) plus the tool's table on stderr.
+#   bench/run.sh OUT [W1 W2 W3 W4 W5 idle100 idle500 idle1000]
+set -euo pipefail
+out=${1:?usage: bench/run.sh OUT [workloads...]}
+shift
+runs=("$@")
+[ ${#runs[@]} -gt 0 ] || runs=(W1 W2 W3 W4 W5 idle100 idle500 idle1000)
+cd "$(dirname "$0")/.."
+mkdir -p "$out"
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+go build -o "$bin/securechat" ./cmd/securechat
+go build -o "$bin/securechat-load" ./cmd/securechat-load
+data=${BENCH_DATA:-/tmp/securechat-bench-data}
+port=${BENCH_PORT:-22022}
+addr=127.0.0.1:$port
+
+server() {
+	"$bin/securechat" --data "$data" --listen "$addr" --bcrypt-cost 10 --log-level warn "$@" 2>>"$out/server.log" &
+	spid=$!
+	for _ in $(seq 100); do
+		if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then return; fi
+		sleep 0.1
+	done
+	echo "server did not start" >&2
+	exit 1
+}
+stop() { kill -TERM "$spid"; wait "$spid" || true; }
+
+# Users once: registration limits relaxed for this step only.
+server --limit-registrations-per-source 100000 --limit-registrations-total 100000
+"$bin/securechat-load" --addr "$addr" --setup --sessions 1000 --duration 0 --login-bench 2000 --setup-timeout 10m --json >"$out/setup.json"
+stop
+
+for w in "${runs[@]}"; do
+	case $w in
+	W1) args=(--sessions 100 --senders 20 --rate 0.5) ;;
+	W2) args=(--sessions 500 --senders 20 --rate 0.5) ;;
+	W3) args=(--sessions 1000 --senders 40 --rate 0.5 --connect-timeout 180s) ;;
+	W4) args=(--sessions 1000 --senders 100 --rate 0.5 --connect-timeout 180s) ;;
+	W5) args=(--sessions 1000 --senders 200 --rate 0.5 --connect-timeout 180s) ;;
+	idle100) args=(--sessions 100 --senders 0 --warmup 0s --duration 10s) ;;
+	idle500) args=(--sessions 500 --senders 0 --warmup 0s --duration 10s --connect-timeout 180s) ;;
+	idle1000) args=(--sessions 1000 --senders 0 --warmup 0s --duration 10s --connect-timeout 180s) ;;
+	*) echo "unknown workload $w" >&2; exit 2 ;;
+	esac
+	server
+	echo "== $w" >&2
+	"$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.json" || echo "$w exited $?" >&2
+	stop
+done
