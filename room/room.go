@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +22,11 @@ const (
 	KindPrivate Kind = "private" // to one user's live sessions, never stored
 	KindSealed  Kind = "sealed"  // ciphertext for one user, stored
 	KindEmote   Kind = "me"      // an action: "* alice waves"
+	KindTopic   Kind = "topic"   // a room's new topic (Text; "" clears it)
 )
+
+// Lobby is the room every session starts in.
+const Lobby = "lobby"
 
 // Message is one event in the room. ID is the room's sequence number; it is
 // zero for messages that are never stored (private notices).
@@ -29,6 +34,9 @@ type Message struct {
 	ID   uint64
 	Time time.Time
 	Kind Kind
+	// Room is the room a message belongs to; "" for messages addressed to
+	// one user (To), which reach that user whatever rooms they are in.
+	Room string
 	From string
 	// To is set for messages meant for one user: only sessions of From and To
 	// receive them.
@@ -52,7 +60,20 @@ var (
 	ErrFellBehind = errors.New("fell behind: too many unread messages")
 	// ErrNotOnline: a private message went to a user with no live session.
 	ErrNotOnline = errors.New("user is not online")
+	// ErrTooManyRooms: the server's limit on live rooms is reached.
+	ErrTooManyRooms = errors.New("too many rooms")
 )
+
+// MaxRooms bounds the rooms that exist at once (a room exists while someone
+// is in it), so joining new names cannot grow memory without bound.
+const MaxRooms = 1000
+
+// RoomInfo describes a live room for /rooms.
+type RoomInfo struct {
+	Name    string
+	Members int
+	Topic   string
+}
 
 // Options configure a Room.
 type Options struct {
@@ -78,6 +99,8 @@ type Room struct {
 	pending  []pendingMsg
 	sessions map[string]int // user -> live sessions
 	subs     map[*Subscription]struct{}
+	inRoom   map[string]map[string]int // room -> user -> sessions in it
+	topics   map[string]string
 
 	// snapshots read without the lock on the hot path
 	subList atomic.Pointer[[]*Subscription]
@@ -108,6 +131,8 @@ func New(opts Options) *Room {
 		nextID:    opts.LastID,
 		sessions:  map[string]int{},
 		subs:      map[*Subscription]struct{}{},
+		inRoom:    map[string]map[string]int{},
+		topics:    map[string]string{},
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
@@ -127,6 +152,7 @@ func (r *Room) Join(ctx context.Context, user string) (*Subscription, error) {
 		limit:  r.queueSize,
 		notify: make(chan struct{}, 1),
 		done:   make(chan struct{}),
+		rooms:  map[string]bool{},
 	}
 	r.mu.Lock()
 	if r.closed {
@@ -138,12 +164,118 @@ func (r *Room) Join(ctx context.Context, user string) (*Subscription, error) {
 	first := r.sessions[user] == 1
 	r.refreshLocked(first)
 	r.mu.Unlock()
+	if err := r.Enter(ctx, sub, Lobby); err != nil && !errors.Is(err, ErrClosed) {
+		r.Leave(sub)
+		return nil, err
+	}
+	return sub, nil
+}
+
+// Enter puts a session in a room (creating the room), announcing the user
+// to the room when this is the user's first session there. Entering a room
+// the session is in does nothing.
+func (r *Room) Enter(ctx context.Context, sub *Subscription, name string) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	if sub.inRoom(name) {
+		r.mu.Unlock()
+		return nil
+	}
+	if r.inRoom[name] == nil {
+		if len(r.inRoom) >= MaxRooms {
+			r.mu.Unlock()
+			return ErrTooManyRooms
+		}
+		r.inRoom[name] = map[string]int{}
+	}
+	r.inRoom[name][sub.User]++
+	first := r.inRoom[name][sub.User] == 1
+	sub.setRoom(name, true)
+	r.mu.Unlock()
 	if first {
 		// Best effort, like the leave notice: a join notice that cannot be
 		// stored (a full disk) must not keep anyone from reading the room.
-		_, _ = r.publish(ctx, Message{Kind: KindJoin, From: user, Text: user + " joined"}, sub)
+		_, _ = r.publish(ctx, Message{Kind: KindJoin, Room: name, From: sub.User, Text: sub.User + " joined"}, sub)
 	}
-	return sub, nil
+	return nil
+}
+
+// Exit takes a session out of a room, announcing the user's departure when
+// it was their last session there.
+func (r *Room) Exit(sub *Subscription, name string) {
+	r.mu.Lock()
+	last := r.exitLocked(sub, name)
+	closed := r.closed
+	r.mu.Unlock()
+	if last && !closed {
+		_, _ = r.publish(context.Background(), Message{Kind: KindLeave, Room: name, From: sub.User, Text: sub.User + " left"}, nil)
+	}
+}
+
+// exitLocked removes sub from a room and reports whether that was the
+// user's last session in it.
+func (r *Room) exitLocked(sub *Subscription, name string) bool {
+	if !sub.inRoom(name) {
+		return false
+	}
+	sub.setRoom(name, false)
+	users := r.inRoom[name]
+	users[sub.User]--
+	if users[sub.User] > 0 {
+		return false
+	}
+	delete(users, sub.User)
+	if len(users) == 0 {
+		delete(r.inRoom, name)
+	}
+	return true
+}
+
+// RoomMembers is the sorted list of users with a session in a room.
+func (r *Room) RoomMembers(name string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.inRoom[name]))
+	for u := range r.inRoom[name] {
+		out = append(out, u)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Rooms lists the live rooms, by name.
+func (r *Room) Rooms() []RoomInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]RoomInfo, 0, len(r.inRoom))
+	for name, users := range r.inRoom {
+		out = append(out, RoomInfo{Name: name, Members: len(users), Topic: r.topics[name]})
+	}
+	slices.SortFunc(out, func(a, b RoomInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Topic is a room's topic ("" when none).
+func (r *Room) Topic(name string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.topics[name]
+}
+
+// SetTopic records a room's topic (kept by the caller across restarts).
+func (r *Room) SetTopic(name, topic string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if topic == "" {
+		delete(r.topics, name)
+		return
+	}
+	if len(r.topics) < MaxRooms*10 || r.topics[name] != "" {
+		r.topics[name] = topic
+	}
 }
 
 // Leave ends a session's subscription. The user's last session leaving
@@ -160,14 +292,23 @@ func (r *Room) Leave(sub *Subscription) {
 	if last {
 		delete(r.sessions, sub.User)
 	}
+	var left []string
+	for _, name := range sub.roomNames() {
+		if r.exitLocked(sub, name) {
+			left = append(left, name)
+		}
+	}
 	r.refreshLocked(last)
 	closed := r.closed
 	r.mu.Unlock()
 	sub.end(ErrClosed)
-	if last && !closed {
-		// Best effort: a leave that cannot be stored is not worth holding the
-		// session for.
-		_, _ = r.publish(context.Background(), Message{Kind: KindLeave, From: sub.User, Text: sub.User + " left"}, nil)
+	if closed {
+		return
+	}
+	// Best effort: a leave that cannot be stored is not worth holding the
+	// session for.
+	for _, name := range left {
+		_, _ = r.publish(context.Background(), Message{Kind: KindLeave, Room: name, From: sub.User, Text: sub.User + " left"}, nil)
 	}
 }
 
@@ -306,7 +447,8 @@ func (r *Room) SendPrivate(from, to, text string) (Message, error) {
 	return msg, nil
 }
 
-// Notify shows a notice to one user's live sessions only.
+// Notify shows a notice to one user's live sessions only (whatever room
+// they are looking at).
 func (r *Room) Notify(user, text string) {
 	p := []pendingMsg{{msg: Message{Time: r.now().UTC(), Kind: KindSystem, To: user, Text: text}}}
 	for _, s := range *r.subList.Load() {
@@ -364,6 +506,37 @@ type Subscription struct {
 	pending []Message
 	spare   []Message
 	err     error
+	rooms   map[string]bool // the rooms this session is in
+}
+
+func (s *Subscription) inRoom(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rooms[name]
+}
+
+func (s *Subscription) setRoom(name string, in bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in {
+		s.rooms[name] = true
+	} else {
+		delete(s.rooms, name)
+	}
+}
+
+// Rooms lists the rooms this session is in, sorted.
+func (s *Subscription) Rooms() []string { return s.roomNames() }
+
+func (s *Subscription) roomNames() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.rooms))
+	for n := range s.rooms {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Ready receives a value when messages are waiting; then call Drain.
@@ -402,6 +575,9 @@ func (s *Subscription) pushBatch(batch []pendingMsg) {
 			continue
 		}
 		if m := &p.msg; m.To != "" && m.To != s.User && m.From != s.User {
+			continue
+		}
+		if m := &p.msg; m.To == "" && m.Room != "" && !s.rooms[m.Room] {
 			continue
 		}
 		if len(s.pending) >= s.limit {

@@ -354,3 +354,60 @@ func TestJoinWhileJournalFails(t *testing.T) {
 		t.Fatal("not in the room")
 	}
 }
+
+func TestRooms(t *testing.T) {
+	r := newRoom(t, Options{})
+	ctx := context.Background()
+	a, _ := r.Join(ctx, "alice")
+	b, _ := r.Join(ctx, "bob")
+	recv(t, a, 1) // bob joined the lobby
+	if err := r.Enter(ctx, a, "go"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Enter(ctx, b, "go"); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, a, 1); got[0].Kind != KindJoin || got[0].Room != "go" || got[0].From != "bob" {
+		t.Fatalf("alice saw %+v", got[0])
+	}
+	if m := r.RoomMembers("go"); !slices.Equal(m, []string{"alice", "bob"}) {
+		t.Fatalf("members of go: %v", m)
+	}
+	// A message in a room reaches only that room's members.
+	c, _ := r.Join(ctx, "carol")
+	recv(t, a, 1)
+	recv(t, b, 1)
+	if _, err := r.Publish(ctx, Message{Kind: KindMessage, Room: "go", From: "alice", Text: "gophers"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Publish(ctx, Message{Kind: KindMessage, Room: Lobby, From: "alice", Text: "everyone"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, c, 1); got[0].Text != "everyone" {
+		t.Fatalf("carol saw %+v, not in #go", got[0])
+	}
+	if got := recv(t, b, 2); got[0].Text != "gophers" || got[1].Text != "everyone" {
+		t.Fatalf("bob saw %+v", got)
+	}
+	r.SetTopic("go", "all things Go")
+	rooms := r.Rooms()
+	if len(rooms) != 2 || rooms[0].Name != "go" || rooms[0].Members != 2 || rooms[0].Topic != "all things Go" || rooms[1].Members != 3 {
+		t.Fatalf("rooms %+v", rooms)
+	}
+	r.Exit(b, "go")
+	if got := recv(t, a, 3); got[2].Kind != KindLeave || got[2].Room != "go" {
+		t.Fatalf("alice saw %+v", got)
+	}
+	if slices.Contains(b.Rooms(), "go") {
+		t.Fatal("bob still in go")
+	}
+	// Leaving the server leaves every room, each announced.
+	r.Leave(a)
+	got := recv(t, b, 1)
+	if got[0].Kind != KindLeave || got[0].Room != Lobby {
+		t.Fatalf("bob saw %+v", got[0])
+	}
+	if len(r.RoomMembers("go")) != 0 {
+		t.Fatal("go not empty")
+	}
+}

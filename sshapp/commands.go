@@ -19,9 +19,10 @@ import (
 // commandUsage is printed for an unknown command or bad arguments.
 const commandUsage = `usage: ssh -p PORT USER@HOST COMMAND
 commands:
-  who                         list who is online, one name a line
-  send TEXT...                post TEXT to the room (or the message on standard input)
-  history [-n N] [--json]     print the last N messages (default 50)
+  who [--room #name]          list who is online (or in a room), one name a line
+  send [--room #name] TEXT... post TEXT to a room, the lobby by default (or the message on standard input)
+  history [-n N] [--json] [--room #name]
+                              print the last N messages of a room (default 50, the lobby)
   keys [list]                 your public keys: type, fingerprint, comment, date
   keys add [LINE]             add keys (authorized_keys lines or age1… recipients; several on standard input)
   keys rm FINGERPRINT         remove a key
@@ -67,12 +68,17 @@ func (s *Server) runCommand(sess ssh.Session, user string, args []string) int {
 }
 
 func (s *Server) cmdWho(sess ssh.Session, args []string) int {
-	if len(args) > 0 {
-		fmt.Fprintf(sess.Stderr(), "securechat: who takes no arguments\n")
+	where, args, err := roomFlag(args)
+	if err != nil || len(args) > 0 {
+		fmt.Fprintf(sess.Stderr(), "securechat: usage: who [--room #name]\n")
 		return 2
 	}
+	members := s.room.Members()
+	if where != "" {
+		members = s.room.RoomMembers(where)
+	}
 	var b strings.Builder
-	for _, m := range s.room.Members() {
+	for _, m := range members {
 		b.WriteString(textsafe.Sanitize(m, false))
 		b.WriteByte('\n')
 	}
@@ -81,6 +87,14 @@ func (s *Server) cmdWho(sess ssh.Session, args []string) int {
 }
 
 func (s *Server) cmdSend(sess ssh.Session, user string, args []string) int {
+	where, args, err := roomFlag(args)
+	if err != nil {
+		fmt.Fprintf(sess.Stderr(), "securechat: send: %s\n", err)
+		return 2
+	}
+	if where == "" {
+		where = room.Lobby
+	}
 	var text string
 	if len(args) > 0 {
 		text = strings.Join(args, " ")
@@ -99,7 +113,7 @@ func (s *Server) cmdSend(sess ssh.Session, user string, args []string) int {
 		}
 		text = string(b)
 	}
-	if err := s.post(sess.Context(), user, room.KindMessage, text); err != nil {
+	if err := s.post(sess.Context(), user, where, room.KindMessage, text); err != nil {
 		fmt.Fprintf(sess.Stderr(), "securechat: not sent: %s\n", userError(err))
 		return 1
 	}
@@ -111,6 +125,7 @@ func (s *Server) cmdHistory(sess ssh.Session, user string, args []string) int {
 	fs.SetOutput(sess.Stderr())
 	n := fs.Int("n", s.cfg.Backlog, "how many messages")
 	asJSON := fs.Bool("json", false, "print JSON lines")
+	roomName := fs.String("room", "#"+room.Lobby, "the room")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -125,7 +140,12 @@ func (s *Server) cmdHistory(sess ssh.Session, user string, args []string) int {
 		fmt.Fprintf(sess.Stderr(), "securechat: history: -n must be between 0 and 100000\n")
 		return 2
 	}
-	msgs, err := s.backlog(user, *n, nil)
+	where, err := parseRoom(*roomName)
+	if err != nil {
+		fmt.Fprintf(sess.Stderr(), "securechat: history: %s\n", err)
+		return 2
+	}
+	msgs, err := s.backlog(user, *n, where, nil)
 	if err != nil {
 		s.log.Error("read history", "err", err)
 		fmt.Fprintln(sess.Stderr(), "securechat: history could not be read")
@@ -154,13 +174,14 @@ type jsonOut struct {
 	ID   uint64    `json:"id"`
 	Time time.Time `json:"time"`
 	Kind string    `json:"kind"`
+	Room string    `json:"room,omitempty"`
 	From string    `json:"from"`
 	To   string    `json:"to,omitempty"`
 	Text string    `json:"text"`
 }
 
 func jsonMessage(m room.Message) jsonOut {
-	return jsonOut{ID: m.ID, Time: m.Time.UTC(), Kind: string(m.Kind), From: textsafe.Sanitize(m.From, false), To: textsafe.Sanitize(m.To, false), Text: textsafe.Sanitize(m.Text, true)}
+	return jsonOut{ID: m.ID, Time: m.Time.UTC(), Kind: string(m.Kind), Room: m.Room, From: textsafe.Sanitize(m.From, false), To: textsafe.Sanitize(m.To, false), Text: textsafe.Sanitize(m.Text, true)}
 }
 
 // textLine is one `history` line: `TIME NAME: TEXT` for messages and
@@ -173,9 +194,35 @@ func textLine(m room.Message) string {
 		return ts + " " + textsafe.Sanitize(m.From, false) + ": " + text
 	case room.KindEmote:
 		return ts + " * " + textsafe.Sanitize(m.From, false) + " " + text
+	case room.KindTopic:
+		if text == "" {
+			return ts + " * " + textsafe.Sanitize(m.From, false) + " cleared the topic"
+		}
+		return ts + " * " + textsafe.Sanitize(m.From, false) + " set the topic: " + text
 	case room.KindSealed:
 		return fmt.Sprintf("%s [sealed] #%d from %s to %s (read it with: inbox | securechat-decrypt)", ts, m.ID, m.From, m.To)
 	default:
 		return ts + " * " + text
 	}
+}
+
+// roomFlag takes a leading "--room NAME" (or "--room=NAME") off args.
+func roomFlag(args []string) (string, []string, error) {
+	if len(args) == 0 {
+		return "", args, nil
+	}
+	var v string
+	switch {
+	case args[0] == "--room" || args[0] == "-room":
+		if len(args) < 2 {
+			return "", args, errors.New("--room needs a room name")
+		}
+		v, args = args[1], args[2:]
+	case strings.HasPrefix(args[0], "--room="):
+		v, args = strings.TrimPrefix(args[0], "--room="), args[1:]
+	default:
+		return "", args, nil
+	}
+	name, err := parseRoom(v)
+	return name, args, err
 }

@@ -304,7 +304,7 @@ func (u *ui) waitEnded() {
 	select {
 	case <-u.ended:
 	case <-time.After(10 * time.Second):
-		u.t.Fatal("session did not end")
+		u.t.Fatalf("session did not end; screen:\n%s", u.screen())
 	}
 }
 

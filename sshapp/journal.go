@@ -18,17 +18,34 @@ func (j journal) AppendBatch(msgs []room.Message) error {
 }
 
 func toEntry(m room.Message) history.Entry {
-	return history.Entry{ID: m.ID, Time: m.Time.UTC(), Kind: string(m.Kind), From: m.From, To: m.To, Text: m.Text}
+	return history.Entry{ID: m.ID, Time: m.Time.UTC(), Kind: string(m.Kind), Room: m.Room, From: m.From, To: m.To, Text: m.Text}
 }
 
 func fromEntry(e history.Entry) room.Message {
-	return room.Message{ID: e.ID, Time: e.Time, Kind: room.Kind(e.Kind), From: e.From, To: e.To, Text: e.Text}
+	m := room.Message{ID: e.ID, Time: e.Time, Kind: room.Kind(e.Kind), Room: e.Room, From: e.From, To: e.To, Text: e.Text}
+	if m.Room == "" && m.To == "" {
+		m.Room = room.Lobby // written before rooms existed
+	}
+	return m
 }
 
-// visibleTo says whether user may see a stored entry: everything public, and
-// addressed entries only when user sent or receives them.
-func visibleTo(user string) func(history.Entry) bool {
+// roomOf is the room of a stored entry; lines from before rooms existed
+// belong to the lobby, read as they are, with no migration.
+func roomOf(e history.Entry) string {
+	if e.Room == "" {
+		return room.Lobby
+	}
+	return e.Room
+}
+
+// visibleIn says whether user may see a stored entry in a room's backlog:
+// the room's public messages, and in the lobby also the private ones user
+// sent or received.
+func visibleIn(user, name string) func(history.Entry) bool {
 	return func(e history.Entry) bool {
-		return e.To == "" || e.To == user || e.From == user
+		if e.To != "" {
+			return name == room.Lobby && (e.To == user || e.From == user)
+		}
+		return roomOf(e) == name
 	}
 }

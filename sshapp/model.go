@@ -21,7 +21,20 @@ type (
 	// the last batch: one Send, one render, however many messages.
 	incomingMsg struct {
 		msgs    []room.Message
-		members []string
+		members []string // the lobby's members, when they changed
+		// roomMembers holds the members of rooms whose membership changed.
+		roomMembers map[string][]string
+	}
+	// roomJoinedMsg opens a room's view after /join.
+	roomJoinedMsg struct {
+		state RoomState
+		err   error
+		input string
+	}
+	// roomLeftMsg closes a room's view after /leave.
+	roomLeftMsg struct {
+		name string
+		err  error
 	}
 	// endedMsg: the room ended this session (shutdown, fell behind, kicked).
 	endedMsg struct{ err error }
@@ -43,12 +56,26 @@ type (
 // Chat is what the model needs from the server: a way to post a line. It is
 // called from a tea.Cmd, never from Update, since storing waits for the disk.
 type Chat interface {
-	Send(text string) error
-	// Command runs a command that needs the server (/msg, /keys) and
-	// returns the lines to show.
-	Command(name, args string) ([]string, error)
+	// Send posts text to a room.
+	Send(room, text string) error
+	// Command runs a command that needs the server (/msg, /keys), from the
+	// room the user is looking at, and returns the lines to show.
+	Command(room, name, args string) ([]string, error)
+	// JoinRoom enters a room and returns what its view starts with;
+	// LeaveRoom leaves one.
+	JoinRoom(name string) (RoomState, error)
+	LeaveRoom(name string) error
 	// Bell rings the user's terminal bell.
 	Bell()
+}
+
+// RoomState is what a room's view starts with.
+type RoomState struct {
+	Name     string
+	Topic    string
+	Members  []string
+	Backlog  []room.Message
+	LastRead uint64
 }
 
 // ModelConfig is everything a session's model starts from.
@@ -60,8 +87,13 @@ type ModelConfig struct {
 	Chat        Chat
 	Members     []string
 	Backlog     []room.Message
-	Width       int
-	Height      int
+	// Rooms are further rooms the user is in at login (the lobby comes
+	// from RoomName, Members and Backlog).
+	Rooms []RoomState
+	// Topic is the lobby's topic.
+	Topic  string
+	Width  int
+	Height int
 	// Scrollback bounds the rows kept for scrolling back (default 2000).
 	Scrollback int
 	// MaxMessage is the longest message in characters (default 2000).
@@ -101,16 +133,15 @@ const (
 // formatted once into rows appended to a bounded ring, and drawing touches
 // only the visible rows.
 type Model struct {
-	cfg     ModelConfig
-	st      *Styles
-	width   int
-	height  int
-	members []string
+	cfg    ModelConfig
+	st     *Styles
+	width  int
+	height int
 
-	// msgs keeps recent messages (bounded) so rows can be rebuilt on resize.
-	msgs  []entry
-	rows  ring
-	shift int // rows scrolled up from the bottom
+	// One view per room the user is in; v is the one on screen.
+	views map[string]*view
+	order []string
+	v     *view
 
 	input   []rune
 	cursor  int
@@ -151,6 +182,23 @@ type inputState struct {
 	theme  string
 }
 
+// view is one room as this session shows it.
+type view struct {
+	name    string
+	topic   string
+	members []string
+	// msgs keeps recent messages (bounded) so rows can be rebuilt on resize.
+	msgs   []entry
+	rows   ring
+	width  int // the pane width rows were formatted for
+	shift  int // rows scrolled up from the bottom
+	lastID uint64
+	// unread counts messages that arrived while another room was on
+	// screen; mentioned is set when one of them named this user.
+	unread    int
+	mentioned bool
+}
+
 // entry is a message or a local notice as kept for re-wrapping.
 type entry struct {
 	msg   room.Message
@@ -183,37 +231,96 @@ func NewModel(cfg ModelConfig) *Model {
 		st:          &cfg.Styles,
 		width:       max(cfg.Width, 1),
 		height:      max(cfg.Height, 1),
-		members:     cfg.Members,
-		rows:        newRing(cfg.Scrollback),
+		views:       map[string]*view{},
 		statusDirty: true,
 		ignore:      map[string]bool{},
 	}
 	for _, n := range cfg.Ignore {
 		m.ignore[n] = true
 	}
-	marked := cfg.LastRead == 0
-	for _, b := range cfg.Backlog {
-		if !marked && b.ID > cfg.LastRead {
-			m.addLocal(m.notice, "— new since your last visit —")
-			marked = true
-		}
-		if !m.hidden(b) {
-			m.add(entry{msg: b})
-		}
-	}
-	if len(cfg.Backlog) > 0 {
-		m.addLocal(m.notice, fmt.Sprintf("— %d earlier messages above —", len(cfg.Backlog)))
-	}
+	lobby := m.openView(RoomState{Name: cfg.RoomName, Topic: cfg.Topic, Members: cfg.Members, Backlog: cfg.Backlog, LastRead: cfg.LastRead})
+	m.v = lobby
 	m.addLocal(m.notice, m.welcome())
 	for _, n := range cfg.Notices {
 		m.addLocal(m.notice, n)
 	}
+	for _, r := range cfg.Rooms {
+		m.openView(r)
+	}
 	return m
+}
+
+// openView adds a room's view with its backlog, marking where messages new
+// since the user's last visit start.
+func (m *Model) openView(r RoomState) *view {
+	v := &view{name: r.Name, topic: r.Topic, members: r.Members, rows: newRing(m.cfg.Scrollback), width: m.paneWidth()}
+	m.views[r.Name] = v
+	m.order = append(m.order, r.Name)
+	marked := r.LastRead == 0
+	for _, b := range r.Backlog {
+		if !marked && b.ID > r.LastRead {
+			m.addTo(v, entry{local: "— new since your last visit —", style: m.notice})
+			marked = true
+		}
+		if b.ID > v.lastID {
+			v.lastID = b.ID
+		}
+		if !m.hidden(b) {
+			m.addTo(v, entry{msg: b})
+		}
+	}
+	if len(r.Backlog) > 0 {
+		m.addTo(v, entry{local: fmt.Sprintf("— %d earlier messages above —", len(r.Backlog)), style: m.notice})
+	}
+	if r.Name != m.cfg.RoomName {
+		note := fmt.Sprintf("You are in #%s. Here (%d): %s.", r.Name, len(r.Members), strings.Join(r.Members, ", "))
+		if r.Topic != "" {
+			note += " Topic: " + r.Topic
+		}
+		m.addTo(v, entry{local: note, style: m.notice})
+	}
+	v.unread, v.mentioned = 0, false
+	m.whoCache = nil
+	return v
+}
+
+// closeView drops a room's view and shows the lobby.
+func (m *Model) closeView(name string) {
+	delete(m.views, name)
+	m.order = slices.DeleteFunc(m.order, func(n string) bool { return n == name })
+	if m.v.name == name {
+		m.show(m.views[m.cfg.RoomName])
+	}
+	m.whoCache = nil
+}
+
+// show puts a view on screen, re-wrapping it if the width changed since.
+func (m *Model) show(v *view) {
+	if v == nil {
+		return
+	}
+	m.v = v
+	v.unread, v.mentioned = 0, false
+	if v.width != m.paneWidth() {
+		m.reflow()
+	}
+	m.statusDirty = true
+	m.whoCache = nil
+}
+
+// cycle shows the next (+1) or previous (-1) room.
+func (m *Model) cycle(dir int) {
+	if len(m.order) < 2 {
+		return
+	}
+	i := slices.Index(m.order, m.v.name)
+	i = (i + dir + len(m.order)) % len(m.order)
+	m.show(m.views[m.order[i]])
 }
 
 func (m *Model) welcome() string {
 	return fmt.Sprintf("Welcome to #%s, %s. Online (%d): %s. Type /help for help.",
-		m.cfg.RoomName, m.cfg.User, len(m.members), strings.Join(m.members, ", "))
+		m.cfg.RoomName, m.cfg.User, len(m.v.members), strings.Join(m.v.members, ", "))
 }
 
 func (m *Model) notice(s string) string { return m.st.Notice.Render(s) }
@@ -236,20 +343,31 @@ func (m *Model) paneWidth() int {
 
 func (m *Model) paneHeight() int { return max(m.height-2, 0) }
 
-// add formats an entry at the current width and appends its rows.
-func (m *Model) add(e entry) {
-	if len(m.msgs) >= m.cfg.Scrollback {
+// add appends an entry to the view on screen.
+func (m *Model) add(e entry) { m.addTo(m.v, e) }
+
+// addTo formats an entry at the view's width and appends its rows.
+func (m *Model) addTo(v *view, e entry) {
+	if len(v.msgs) >= m.cfg.Scrollback {
 		// Drop the oldest half at once so trimming is amortised O(1).
-		n := copy(m.msgs, m.msgs[len(m.msgs)/2:])
-		clear(m.msgs[n:])
-		m.msgs = m.msgs[:n]
+		n := copy(v.msgs, v.msgs[len(v.msgs)/2:])
+		clear(v.msgs[n:])
+		v.msgs = v.msgs[:n]
 	}
-	m.msgs = append(m.msgs, e)
-	rows := m.format(e)
-	m.rows.push(rows...)
-	if m.shift > 0 {
+	v.msgs = append(v.msgs, e)
+	rows := m.formatAt(e, v.width)
+	v.rows.push(rows...)
+	if v != m.v {
+		if e.local == "" {
+			v.unread++
+			v.mentioned = v.mentioned || mentions(e.msg.Text, m.cfg.User) && e.msg.From != m.cfg.User
+			m.whoCache = nil
+		}
+		return
+	}
+	if v.shift > 0 {
 		// Keep what the reader is looking at still while they read back.
-		m.shift = min(m.shift+len(rows), max(m.rows.len()-m.paneHeight(), 0))
+		v.shift = min(v.shift+len(rows), max(v.rows.len()-m.paneHeight(), 0))
 		m.statusDirty = true
 	}
 }
@@ -258,8 +376,7 @@ func (m *Model) addLocal(style func(string) string, text string) {
 	m.add(entry{local: text, style: style})
 }
 
-func (m *Model) format(e entry) []line {
-	w := m.paneWidth()
+func (m *Model) formatAt(e entry, w int) []line {
 	if e.local != "" {
 		return localLines(e.style, e.local, w)
 	}
@@ -284,11 +401,13 @@ func (m *Model) format(e entry) []line {
 // reflow rebuilds every row after a width change: the one O(n) operation,
 // and it happens only on resize.
 func (m *Model) reflow() {
-	m.rows = newRing(m.cfg.Scrollback)
-	for _, e := range m.msgs {
-		m.rows.push(m.format(e)...)
+	v := m.v
+	v.width = m.paneWidth()
+	v.rows = newRing(m.cfg.Scrollback)
+	for _, e := range v.msgs {
+		v.rows.push(m.formatAt(e, v.width)...)
 	}
-	m.shift = 0
+	v.shift = 0
 }
 
 // Update implements tea.Model.
@@ -297,10 +416,24 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case incomingMsg:
 		ring := false
 		for _, rm := range msg.msgs {
-			if m.hidden(rm) {
+			v := m.v
+			if rm.To == "" && rm.Room != "" {
+				v = m.views[rm.Room]
+			}
+			if v == nil || m.hidden(rm) {
 				continue
 			}
-			m.add(entry{msg: rm})
+			if rm.ID != 0 && rm.To == "" {
+				if rm.ID <= v.lastID {
+					continue // already shown in the backlog
+				}
+				v.lastID = rm.ID
+			}
+			if rm.Kind == room.KindTopic {
+				v.topic = textsafe.Sanitize(rm.Text, false)
+				m.statusDirty = true
+			}
+			m.addTo(v, entry{msg: rm})
 			ring = ring || m.rings(rm)
 			if (rm.Kind == room.KindPrivate || rm.Kind == room.KindSealed) && rm.To == m.cfg.User && rm.From != m.cfg.User {
 				m.lastPrivate = rm.From
@@ -312,11 +445,40 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			bell = func() tea.Msg { chat.Bell(); return nil }
 		}
 		if msg.members != nil {
-			m.members = msg.members
+			if v := m.views[m.cfg.RoomName]; v != nil {
+				v.members = msg.members
+			}
 			m.statusDirty = true
 			m.whoCache = nil
 		}
+		for name, members := range msg.roomMembers {
+			if v := m.views[name]; v != nil {
+				v.members = members
+				m.statusDirty = true
+				m.whoCache = nil
+			}
+		}
 		return m, bell
+	case roomJoinedMsg:
+		if msg.err != nil {
+			m.addLocal(m.errorStyle, userError(msg.err))
+			if len(m.input) == 0 {
+				m.setInput(msg.input)
+			}
+			return m, nil
+		}
+		if v := m.views[msg.state.Name]; v != nil {
+			m.show(v)
+			return m, nil
+		}
+		m.show(m.openView(msg.state))
+	case roomLeftMsg:
+		if msg.err != nil {
+			m.addLocal(m.errorStyle, userError(msg.err))
+			return m, nil
+		}
+		m.closeView(msg.name)
+		m.addLocal(m.notice, "You left #"+msg.name+".")
 	case endedMsg:
 		m.exitErr = msg.err
 		m.quitting = true
@@ -379,8 +541,8 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 func (m *Model) buttonX() int { return m.width - len(sendButton) }
 
 func (m *Model) scroll(n int) {
-	maxShift := max(m.rows.len()-m.paneHeight(), 0)
-	m.shift = min(max(m.shift+n, 0), maxShift)
+	maxShift := max(m.v.rows.len()-m.paneHeight(), 0)
+	m.v.shift = min(max(m.v.shift+n, 0), maxShift)
 	m.statusDirty = true
 }
 
@@ -403,6 +565,10 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		m.insertNewline()
 	case tea.KeyTab:
 		m.complete()
+	case tea.KeyCtrlN:
+		m.cycle(1)
+	case tea.KeyCtrlP:
+		m.cycle(-1)
 	case tea.KeyUp:
 		m.recall(-1)
 	case tea.KeyDown:
@@ -412,7 +578,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	case tea.KeyPgDown:
 		m.scroll(-max(m.paneHeight()-1, 1))
 	case tea.KeyCtrlEnd:
-		m.shift = 0
+		m.v.shift = 0
 		m.statusDirty = true
 	case tea.KeyLeft, tea.KeyCtrlB:
 		m.cursor = max(m.cursor-1, 0)
@@ -497,13 +663,15 @@ func (m *Model) submit() tea.Cmd {
 		return nil
 	}
 	m.sending++
-	chat := m.cfg.Chat
-	return func() tea.Msg { return sentMsg{text: text, err: chat.Send(text)} }
+	chat, room := m.cfg.Chat, m.v.name
+	return func() tea.Msg { return sentMsg{text: text, err: chat.Send(room, text)} }
 }
 
 var helpText = []string{
 	"Commands:",
 	"  /help          this help",
+	"  /join #room    enter a room (made on first join); Ctrl+N/Ctrl+P switch rooms",
+	"  /leave         leave this room for the lobby; /rooms lists rooms; /topic TEXT sets this room's topic",
 	"  /who           who is online (and who is away)",
 	"  /me ACTION     say what you do: * alice waves",
 	"  /reply TEXT    answer the last private message",
@@ -527,6 +695,37 @@ var helpText = []string{
 func (m *Model) command(text string) tea.Cmd {
 	name, args, _ := strings.Cut(text, " ")
 	switch strings.ToLower(name) {
+	case "/join":
+		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(args), "#"))
+		if name == "" {
+			m.addLocal(m.errorStyle, "usage: /join #room")
+			return nil
+		}
+		if v := m.views[name]; v != nil {
+			m.show(v)
+			return nil
+		}
+		if m.cfg.Chat == nil {
+			return nil
+		}
+		chat := m.cfg.Chat
+		return func() tea.Msg {
+			st, err := chat.JoinRoom(name)
+			return roomJoinedMsg{state: st, err: err, input: text}
+		}
+	case "/leave", "/part":
+		name := m.v.name
+		if name == m.cfg.RoomName {
+			m.addLocal(m.errorStyle, "you are in the lobby: /quit leaves the server")
+			return nil
+		}
+		if m.cfg.Chat == nil {
+			return nil
+		}
+		chat := m.cfg.Chat
+		return func() tea.Msg { return roomLeftMsg{name: name, err: chat.LeaveRoom(name)} }
+	case "/rooms", "/topic":
+		return m.serverCommand(strings.ToLower(name[1:]), args, text)
 	case "/reply":
 		if m.lastPrivate == "" {
 			m.addLocal(m.errorStyle, "nobody has sent you a private message yet")
@@ -573,7 +772,7 @@ func (m *Model) command(text string) tea.Cmd {
 		if m.cfg.Chat != nil {
 			return m.serverCommand("who", "", text)
 		}
-		m.addLocal(m.notice, fmt.Sprintf("Online (%d): %s", len(m.members), strings.Join(m.members, ", ")))
+		m.addLocal(m.notice, fmt.Sprintf("Online (%d): %s", len(m.v.members), strings.Join(m.v.members, ", ")))
 	case "/quit", "/exit":
 		m.quitting = true
 		return tea.Quit
@@ -606,14 +805,14 @@ func (m *Model) View() string {
 	if showWho {
 		who = m.whoColumn(ph)
 	}
-	total := m.rows.len()
-	end := total - m.shift
+	total := m.v.rows.len()
+	end := total - m.v.shift
 	start := end - ph
 	for row := 0; row < ph; row++ {
 		i := start + row
 		w := 0
 		if i >= 0 && i < total {
-			l := m.rows.at(i)
+			l := m.v.rows.at(i)
 			b.WriteString(l.text)
 			w = l.width
 		}
@@ -642,28 +841,48 @@ func (m *Model) whoColumn(ph int) []string {
 	}
 	border := m.st.Border.Render("│")
 	inner := whoWidth - 2
-	col := make([]string, ph)
-	for row := range col {
-		var b strings.Builder
-		b.WriteString(border)
-		switch {
-		case row == 0:
-			b.WriteByte(' ')
-			b.WriteString(m.st.WhoTitle.Render(fmt.Sprintf("Online (%d)", len(m.members))))
-		case row == ph-1 && len(m.members) > ph-1:
-			b.WriteByte(' ')
-			b.WriteString(m.st.Notice.Render(fmt.Sprintf("+%d more", len(m.members)-(ph-2))))
-		case row-1 < len(m.members):
-			name := m.members[row-1]
-			s := ansi.Truncate(textsafe.Sanitize(name, false), inner, "…")
-			b.WriteByte(' ')
-			if name == m.cfg.User {
-				b.WriteString(m.st.Me.Render(s))
+	var cells []string // the column's rows without the border
+	if len(m.order) > 1 {
+		cells = append(cells, m.st.WhoTitle.Render("Rooms"))
+		for _, name := range m.order {
+			v := m.views[name]
+			label := "#" + name
+			switch {
+			case v.mentioned:
+				label += " @" // unread mention
+			case v.unread > 0:
+				label += fmt.Sprintf(" (%d)", v.unread)
+			}
+			label = ansi.Truncate(label, inner-2, "…")
+			if v == m.v {
+				cells = append(cells, m.st.Me.Render("▸ "+label))
 			} else {
-				b.WriteString(m.st.Name(name).Render(s))
+				cells = append(cells, "  "+label)
 			}
 		}
-		col[row] = b.String()
+		cells = append(cells, "")
+	}
+	cells = append(cells, m.st.WhoTitle.Render(fmt.Sprintf("Online (%d)", len(m.v.members))))
+	room := ph - len(cells)
+	for i, name := range m.v.members {
+		if i == room-1 && len(m.v.members) > room {
+			cells = append(cells, m.st.Notice.Render(fmt.Sprintf("+%d more", len(m.v.members)-i)))
+			break
+		}
+		s := ansi.Truncate(textsafe.Sanitize(name, false), inner, "…")
+		if name == m.cfg.User {
+			cells = append(cells, m.st.Me.Render(s))
+		} else {
+			cells = append(cells, m.st.Name(name).Render(s))
+		}
+	}
+	col := make([]string, ph)
+	for row := range col {
+		if row < len(cells) && cells[row] != "" {
+			col[row] = border + " " + cells[row]
+		} else {
+			col[row] = border
+		}
 	}
 	m.whoCache, m.whoHeight = col, ph
 	return col
@@ -673,10 +892,14 @@ func (m *Model) status() string {
 	if !m.statusDirty {
 		return m.statusCache
 	}
-	left := fmt.Sprintf(" %s · #%s · %d online · host key %s", m.cfg.User, m.cfg.RoomName, len(m.members), m.cfg.Fingerprint)
+	left := fmt.Sprintf(" %s · #%s · %d here", m.cfg.User, m.v.name, len(m.v.members))
+	if m.v.topic != "" {
+		left += " · " + m.v.topic
+	}
+	left += " · host key " + m.cfg.Fingerprint
 	right := "/help "
-	if m.shift > 0 {
-		right = fmt.Sprintf("↑ scrolled: %d rows below · Ctrl+End ", m.shift)
+	if m.v.shift > 0 {
+		right = fmt.Sprintf("↑ scrolled: %d rows below · Ctrl+End ", m.v.shift)
 	}
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	var s string
@@ -805,7 +1028,7 @@ func spaces(n int) string {
 }
 
 // commandNames are what Tab completes after a leading "/".
-var commandNames = []string{"/help", "/who", "/msg", "/reply", "/me", "/away", "/back", "/whois", "/keys",
+var commandNames = []string{"/help", "/join", "/leave", "/rooms", "/topic", "/who", "/msg", "/reply", "/me", "/away", "/back", "/whois", "/keys",
 	"/ignore", "/unignore", "/theme", "/timestamps", "/bell", "/quit",
 	"/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/motd"}
 
@@ -815,12 +1038,12 @@ func (m *Model) serverCommand(cmd, args, input string) tea.Cmd {
 	if m.cfg.Chat == nil {
 		return nil
 	}
-	chat := m.cfg.Chat
+	chat, room := m.cfg.Chat, m.v.name
 	args = strings.TrimSpace(args)
 	first, _, _ := strings.Cut(args, " ")
 	arg := strings.ToLower(strings.TrimPrefix(first, "@"))
 	return func() tea.Msg {
-		lines, err := chat.Command(cmd, args)
+		lines, err := chat.Command(room, cmd, args)
 		return commandMsg{cmd: cmd, arg: arg, input: input, lines: lines, err: err}
 	}
 }
@@ -913,11 +1136,16 @@ func (m *Model) complete() {
 	switch {
 	case start == 0 && strings.HasPrefix(word, "/"):
 		pool = commandNames
+	case strings.HasPrefix(word, "#"):
+		for name := range m.views {
+			pool = append(pool, "#"+name)
+		}
+		slices.Sort(pool)
 	case strings.HasPrefix(word, "@"):
 		prefix = word[1:]
-		pool = m.members
+		pool = m.v.members
 	default:
-		pool = m.members
+		pool = m.v.members
 	}
 	var matches []string
 	for _, c := range pool {
@@ -946,16 +1174,20 @@ func (m *Model) complete() {
 	m.cursor += len(rs)
 }
 
-// LastID is the newest stored message this session showed, so the next
-// visit can mark what is new.
-func (m *Model) LastID() uint64 {
-	for i := len(m.msgs) - 1; i >= 0; i-- {
-		if id := m.msgs[i].msg.ID; id != 0 {
-			return id
+// LastIDs are the newest stored messages this session showed in each
+// room, so the next visit can mark what is new.
+func (m *Model) LastIDs() map[string]uint64 {
+	out := map[string]uint64{}
+	for name, v := range m.views {
+		if v.lastID > 0 {
+			out[name] = v.lastID
 		}
 	}
-	return 0
+	return out
 }
+
+// RoomNames are the rooms this session is in, lobby first.
+func (m *Model) RoomNames() []string { return slices.Clone(m.order) }
 
 // cellWidth is how many cells a rune of the input line takes; a line break
 // shows as one "↵".

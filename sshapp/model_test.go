@@ -31,14 +31,28 @@ func (c *recordingChat) Bell() {
 	c.mu.Unlock()
 }
 
-func (c *recordingChat) Send(text string) error {
+func (c *recordingChat) Send(_, text string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sent = append(c.sent, text)
 	return c.fail
 }
 
-func (c *recordingChat) Command(name, args string) ([]string, error) {
+func (c *recordingChat) JoinRoom(name string) (RoomState, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.commands = append(c.commands, "join "+name)
+	return RoomState{Name: name, Members: []string{"alice"}}, c.fail
+}
+
+func (c *recordingChat) LeaveRoom(name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.commands = append(c.commands, "leave "+name)
+	return c.fail
+}
+
+func (c *recordingChat) Command(_, name, args string) ([]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.commands = append(c.commands, name+" "+args)
@@ -148,7 +162,7 @@ func TestModelIncomingAndLayout(t *testing.T) {
 		{ID: 3, Time: t0, Kind: room.KindMessage, From: "carol", Text: "hi all"},
 	}, members: []string{"alice", "bob", "carol"}})
 	v := checkView(t, m, 80, 24)
-	for _, want := range []string{"09:30 bob: from the backlog", "→ carol joined", "09:30 carol: hi all", "Online (3)", "alice · #lobby · 3 online", "SHA256:testfingerprint", "[ Send ]", "Welcome to #lobby, alice"} {
+	for _, want := range []string{"09:30 bob: from the backlog", "→ carol joined", "09:30 carol: hi all", "Online (3)", "alice · #lobby · 3 here", "SHA256:testfingerprint", "[ Send ]", "Welcome to #lobby, alice"} {
 		if !strings.Contains(v, want) {
 			t.Fatalf("view lacks %q:\n%s", want, v)
 		}
@@ -318,8 +332,8 @@ func TestModelScrollbackBounded(t *testing.T) {
 	for i := range 1000 {
 		m.Update(incomingMsg{msgs: []room.Message{{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: "x"}}})
 	}
-	if m.rows.len() > 100 || len(m.msgs) > 100 {
-		t.Fatalf("rows %d msgs %d, want at most 100", m.rows.len(), len(m.msgs))
+	if m.v.rows.len() > 100 || len(m.v.msgs) > 100 {
+		t.Fatalf("rows %d msgs %d, want at most 100", m.v.rows.len(), len(m.v.msgs))
 	}
 	if v := checkView(t, m, 80, 10); !strings.Contains(v, "bob: x") {
 		t.Fatal(v)

@@ -72,6 +72,15 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 		plainPrefix = ts + "[sealed] "
 		prefix = st.Time.Render(ts) + st.Private.Render("[sealed] ")
 		body = func(s string) string { return st.Private.Render(s) }
+	case room.KindTopic:
+		if text == "" {
+			text = from + " cleared the topic"
+		} else {
+			text = from + " set the topic: " + text
+		}
+		plainPrefix = ts + "* "
+		prefix = st.Time.Render(ts) + st.Notice.Render("* ")
+		body = func(s string) string { return st.Notice.Render(s) }
 	default: // system notices
 		plainPrefix = ts + "* "
 		prefix = st.Time.Render(ts) + st.Notice.Render("* ")

@@ -89,6 +89,8 @@ type Config struct {
 	// MOTDPath holds the message of the day (empty: none); admins change it
 	// with /motd.
 	MOTDPath string
+	// TopicsPath keeps room topics across restarts (empty: not kept).
+	TopicsPath string
 	// MaxSealed bounds an armored sealed message in bytes (default 64 KiB).
 	MaxSealed int
 	// Limits are the abuse limits (zero values: the safe defaults).
@@ -113,13 +115,20 @@ type Server struct {
 	ssh         *ssh.Server
 	fingerprint string
 
-	guards    *guards
-	online    onlineConns
-	formats   *formatCache
-	motdMu    sync.Mutex
-	motdText  string
-	closeOnce sync.Once
-	sessions  sessionCount
+	guards   *guards
+	online   onlineConns
+	formats  *formatCache
+	motdMu   sync.Mutex
+	motdText string
+
+	topicsMu    sync.Mutex
+	savedTopics map[string]string
+	closeOnce   sync.Once
+	sessions    sessionCount
+
+	lmu       sync.Mutex
+	listeners []net.Listener
+	stopping  bool
 }
 
 const defaultBacklog = 50
@@ -191,6 +200,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := s.loadMOTD(); err != nil {
 		return nil, err
 	}
+	if err := s.loadTopics(); err != nil {
+		return nil, err
+	}
 	srv, err := wish.NewServer(
 		wish.WithAddress(cfg.Addr),
 		withHostSigner(cfg.HostSigner),
@@ -234,8 +246,19 @@ func (s *Server) Room() *room.Room { return s.room }
 
 // Serve accepts connections on l until Shutdown or Close.
 func (s *Server) Serve(l net.Listener) error {
+	s.lmu.Lock()
+	if s.stopping {
+		s.lmu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.listeners = append(s.listeners, l)
+	s.lmu.Unlock()
 	err := s.ssh.Serve(l)
-	if errors.Is(err, ssh.ErrServerClosed) {
+	s.lmu.Lock()
+	stopping := s.stopping
+	s.lmu.Unlock()
+	if errors.Is(err, ssh.ErrServerClosed) || stopping {
 		return nil
 	}
 	return err
@@ -255,21 +278,23 @@ func (s *Server) ListenAndServe() error {
 // ctx is done. Call Close afterwards to cut whatever is left.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.room.Close()
-	idle := s.sessions.drained()
-	res := make(chan error, 1)
-	go func() { res <- s.ssh.Shutdown(ctx) }()
+	// Stop accepting by closing our listeners ourselves: charmbracelet/ssh's
+	// own Shutdown waits on a WaitGroup that a connection finishing its
+	// handshake at that moment adds to, which is a data race.
+	s.lmu.Lock()
+	s.stopping = true
+	for _, l := range s.listeners {
+		_ = l.Close()
+	}
+	s.lmu.Unlock()
 	select {
-	case <-idle:
+	case <-s.sessions.drained():
 		// Every session has ended; connections still open hold nothing a
 		// user would lose, so cut them instead of waiting out the deadline.
-		_ = s.Close()
 	case <-ctx.Done():
 	}
-	err := <-res
-	if errors.Is(err, ssh.ErrServerClosed) {
-		return nil
-	}
-	return err
+	_ = s.Close()
+	return ctx.Err()
 }
 
 // sessionCount tracks live sessions so Shutdown knows when all have ended.

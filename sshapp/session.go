@@ -84,9 +84,38 @@ type sessionChat struct {
 	user string
 	ctx  context.Context
 	bell func()
+	sub  *room.Subscription
+	sess ssh.Session
 }
 
-func (c sessionChat) Send(text string) error { return c.s.post(c.ctx, c.user, room.KindMessage, text) }
+func (c sessionChat) Send(name, text string) error {
+	if c.sub != nil && !slices.Contains(c.sub.Rooms(), name) {
+		return fmt.Errorf("you are not in #%s", name)
+	}
+	return c.s.post(c.ctx, c.user, name, room.KindMessage, text)
+}
+
+// JoinRoom enters a room for this session and returns its view's start.
+func (c sessionChat) JoinRoom(name string) (RoomState, error) {
+	if err := validRoom(name); err != nil {
+		return RoomState{}, err
+	}
+	if err := c.s.room.Enter(c.ctx, c.sub, name); err != nil {
+		return RoomState{}, err
+	}
+	c.s.rememberRooms(c.user, name, true)
+	return c.s.roomState(c.user, name), nil
+}
+
+// LeaveRoom leaves a room for this session.
+func (c sessionChat) LeaveRoom(name string) error {
+	if name == room.Lobby {
+		return errors.New("everyone stays in the lobby")
+	}
+	c.s.room.Exit(c.sub, name)
+	c.s.rememberRooms(c.user, name, false)
+	return nil
+}
 
 // Bell rings the terminal: a BEL byte on the session, which moves nothing
 // on the screen, so it may go between the renderer's frames.
@@ -97,7 +126,7 @@ func (c sessionChat) Bell() {
 }
 
 // Command runs the UI commands that need the server.
-func (c sessionChat) Command(name, args string) ([]string, error) {
+func (c sessionChat) Command(where, name, args string) ([]string, error) {
 	switch name {
 	case "msg":
 		to, text, _ := strings.Cut(args, " ")
@@ -137,9 +166,13 @@ func (c sessionChat) Command(name, args string) ([]string, error) {
 		if strings.TrimSpace(args) == "" {
 			return nil, errors.New("usage: /me ACTION")
 		}
-		return nil, c.s.post(c.ctx, c.user, room.KindEmote, args)
+		return nil, c.s.post(c.ctx, c.user, where, room.KindEmote, args)
 	case "who":
-		return c.s.whoLines(), nil
+		return c.s.whoLines(where), nil
+	case "rooms":
+		return c.s.roomLines(), nil
+	case "topic":
+		return c.s.setTopic(c.ctx, c.user, where, args)
 	case "away", "back":
 		return c.s.setAway(c.user, name == "away", args)
 	case "whois":
@@ -180,7 +213,7 @@ func (c sessionChat) Command(name, args string) ([]string, error) {
 
 // post sanitises and stores a room message; it returns once the message is
 // durable and shown, or with the reason it was not sent.
-func (s *Server) post(ctx context.Context, user string, kind room.Kind, text string) error {
+func (s *Server) post(ctx context.Context, user, where string, kind room.Kind, text string) error {
 	text = strings.TrimSpace(textsafe.Sanitize(text, true))
 	if text == "" {
 		return errors.New("empty message")
@@ -194,7 +227,7 @@ func (s *Server) post(ctx context.Context, user string, kind room.Kind, text str
 	if err := s.checkFlood(user); err != nil {
 		return err
 	}
-	_, err := s.room.Publish(ctx, room.Message{Kind: kind, From: user, Text: text})
+	_, err := s.room.Publish(ctx, room.Message{Kind: kind, Room: where, From: user, Text: text})
 	if err != nil {
 		s.log.Error("message not saved", "user", safeName(user), "err", err)
 		return notSaved(err)
@@ -203,8 +236,8 @@ func (s *Server) post(ctx context.Context, user string, kind room.Kind, text str
 }
 
 // backlog returns the last messages user may see, oldest first.
-func (s *Server) backlog(user string, n int, keep func(history.Entry) bool) ([]room.Message, error) {
-	visible := visibleTo(user)
+func (s *Server) backlog(user string, n int, name string, keep func(history.Entry) bool) ([]room.Message, error) {
+	visible := visibleIn(user, name)
 	es, err := s.hist.Tail(n, func(e history.Entry) bool {
 		return visible(e) && (keep == nil || keep(e))
 	})
@@ -254,16 +287,12 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	defer s.room.Leave(sub)
 	// Subscribe first, then read the backlog: a message stored meanwhile is
 	// in both, and the ID check in the pump drops the second copy.
-	backlog, err := s.backlog(user, s.cfg.Backlog, func(e history.Entry) bool {
+	backlog, err := s.backlog(user, s.cfg.Backlog, room.Lobby, func(e history.Entry) bool {
 		// Not the user's own join notice that Join just stored.
 		return e.ID <= startID || e.Kind != string(room.KindJoin) || e.From != user
 	})
 	if err != nil {
 		s.log.Error("read backlog", "user", safeName(user), "err", err)
-	}
-	var lastID uint64
-	if len(backlog) > 0 {
-		lastID = backlog[len(backlog)-1].ID
 	}
 
 	prefs, _ := s.acc.Prefs(user)
@@ -276,7 +305,18 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	} else if theme == "" {
 		theme = "dark"
 	}
-	lastRead := prefs.LastRead[s.cfg.RoomName]
+	lastRead := prefs.LastRead[room.Lobby]
+	var rooms []RoomState
+	for _, name := range prefs.Rooms {
+		if name == room.Lobby || validRoom(name) != nil {
+			continue
+		}
+		if err := s.room.Enter(ctx, sub, name); err != nil {
+			s.log.Warn("rejoin room", "user", safeName(user), "room", name, "err", err)
+			continue
+		}
+		rooms = append(rooms, s.roomState(user, name))
+	}
 	model := NewModel(ModelConfig{
 		User:        user,
 		RoomName:    s.cfg.RoomName,
@@ -287,8 +327,10 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		Timestamps:  prefs.Timestamps,
 		Bell:        prefs.Bell,
 		LastRead:    lastRead,
+		Rooms:       rooms,
+		Topic:       s.room.Topic(room.Lobby),
 		Notices:     s.loginNotices(sess, user, lastRead),
-		Chat: sessionChat{s: s, user: user, ctx: ctx, bell: func() {
+		Chat: sessionChat{s: s, user: user, ctx: ctx, sub: sub, sess: sess, bell: func() {
 			_, _ = sess.Write([]byte{'\a'})
 		}},
 		Members:    s.room.Members(),
@@ -324,7 +366,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 			}
 		}
 	}()
-	go s.pump(ctx, sub, p, lastID)
+	go s.pump(ctx, sub, p)
 	go func() {
 		// A session the room ended (fell behind, kicked, shutdown) whose
 		// client no longer reads cannot be told; cut it after a grace period.
@@ -345,7 +387,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	_, runErr := p.Run()
 	cancel()
 	p.Kill()
-	s.saveLastRead(user, model.LastID())
+	s.saveLastRead(user, model.LastIDs())
 	if err := model.Err(); err != nil {
 		return errors.New(endReason(err))
 	}
@@ -372,8 +414,7 @@ func endReason(err error) string {
 // pump is the session's one delivery goroutine: it waits for the room to
 // queue messages, then hands everything pending to the program in one Send,
 // so a burst costs one render, not one per message.
-func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, lastID uint64) {
-	var membersSeen []string
+func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -386,35 +427,22 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 			return
 		case <-sub.Ready():
 			batch := sub.Drain()
-			msgs := make([]room.Message, 0, len(batch))
-			for _, m := range batch {
-				if m.ID != 0 && m.ID <= lastID {
-					continue // already shown in the backlog
-				}
-				msgs = append(msgs, m)
-			}
-			var members []string
-			if cur := s.room.Members(); !sameSlice(cur, membersSeen) {
-				members, membersSeen = cur, cur
-			}
-			if len(msgs) == 0 && members == nil {
+			if len(batch) == 0 {
 				continue
 			}
-			p.Send(incomingMsg{msgs: msgs, members: members})
+			msgs := slices.Clone(batch)
+			var members map[string][]string
+			for _, m := range msgs {
+				if (m.Kind == room.KindJoin || m.Kind == room.KindLeave) && m.Room != "" {
+					if members == nil {
+						members = map[string][]string{}
+					}
+					members[m.Room] = s.room.RoomMembers(m.Room)
+				}
+			}
+			p.Send(incomingMsg{msgs: msgs, roomMembers: members})
 		}
 	}
-}
-
-// sameSlice reports whether two member snapshots are the same snapshot; the
-// room replaces the slice whenever membership changes.
-func sameSlice(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	if len(a) == 0 {
-		return true
-	}
-	return &a[0] == &b[0] || slices.Equal(a, b)
 }
 
 // inboxHint is the command a user runs to list their sealed messages.

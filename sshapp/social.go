@@ -17,9 +17,9 @@ import (
 // maxMOTD bounds the message of the day, in characters.
 const maxMOTD = 2000
 
-// whoLines is /who: everyone online, with away notes.
-func (s *Server) whoLines() []string {
-	members := s.room.Members()
+// whoLines is /who: everyone in a room, with away notes.
+func (s *Server) whoLines(where string) []string {
+	members := s.room.RoomMembers(where)
 	names := make([]string, 0, len(members))
 	for _, n := range members {
 		p, _ := s.acc.Prefs(n)
@@ -28,7 +28,7 @@ func (s *Server) whoLines() []string {
 		}
 		names = append(names, n)
 	}
-	return []string{fmt.Sprintf("Online (%d): %s", len(names), strings.Join(names, ", "))}
+	return []string{fmt.Sprintf("In #%s (%d): %s", where, len(names), strings.Join(names, ", "))}
 }
 
 // setAway records (or clears) user's away note, kept with the account.
@@ -179,19 +179,24 @@ func (s *Server) loginNotices(sess ssh.Session, user string, lastRead uint64) []
 	return out
 }
 
-// saveLastRead remembers the newest message a session showed.
-func (s *Server) saveLastRead(user string, id uint64) {
-	if id == 0 {
+// saveLastRead remembers the newest message a session showed in each room.
+func (s *Server) saveLastRead(user string, ids map[string]uint64) {
+	if len(ids) == 0 {
 		return
 	}
 	err := s.acc.UpdatePrefs(user, func(p *accounts.Prefs) error {
-		if p.LastRead[s.cfg.RoomName] >= id {
-			return nil
+		for name, id := range ids {
+			if p.LastRead[name] >= id {
+				continue
+			}
+			if p.LastRead == nil {
+				p.LastRead = map[string]uint64{}
+			}
+			if len(p.LastRead) >= accounts.MaxLastRead {
+				continue
+			}
+			p.LastRead[name] = id
 		}
-		if p.LastRead == nil {
-			p.LastRead = map[string]uint64{}
-		}
-		p.LastRead[s.cfg.RoomName] = id
 		return nil
 	})
 	if err != nil {

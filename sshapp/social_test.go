@@ -79,7 +79,7 @@ func TestModelMentionHighlightIsPersonal(t *testing.T) {
 
 func TestModelTabAndHistory(t *testing.T) {
 	m := newTestModel(80, 24, &recordingChat{})
-	m.members = []string{"alice", "albert", "bob"}
+	m.v.members = []string{"alice", "albert", "bob"}
 	typeText(m, "hi b")
 	m.Update(tea.KeyMsg{Type: tea.KeyTab})
 	if string(m.input) != "hi bob " {

@@ -304,6 +304,7 @@ func serve(o options, logger *log.Logger) error {
 		FPS:           o.fps,
 		PublicHost:    o.publicHost,
 		MOTDPath:      motdPath(o),
+		TopicsPath:    filepath.Join(o.data, "topics.json"),
 		Limits:        o.lim,
 		Logger:        logger.WithPrefix("ssh"),
 	}, sshapp.Deps{Accounts: users, History: hist})
