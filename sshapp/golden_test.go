@@ -2,6 +2,7 @@ package sshapp
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -9,28 +10,50 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
 
 	"securechat/room"
 )
 
-// TestGoldenScreen runs the model as a real Bubble Tea program and compares
-// its final screen with testdata/TestGoldenScreen.golden (regenerate with
-// go test ./sshapp -run TestGoldenScreen -update).
+// TestGoldenScreen runs the model as a real Bubble Tea program at 40, 80
+// and 200 columns in the dark and light themes, and compares each final
+// screen with testdata/TestGoldenScreen/<case>.golden (regenerate with
+// go test ./sshapp -run TestGoldenScreen -update). The ANSI256 profile keeps
+// the themes' colours in the files.
 func TestGoldenScreen(t *testing.T) {
-	m := newTestModel(80, 16, &recordingChat{},
-		room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: "good morning"},
-		room.Message{ID: 2, Time: t0.Add(time.Minute), Kind: room.KindJoin, From: "carol", Text: "carol joined"},
-	)
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 16))
-	tm.Send(incomingMsg{msgs: []room.Message{
-		{ID: 3, Time: t0.Add(2 * time.Minute), Kind: room.KindMessage, From: "carol", Text: "a longer message that has to wrap onto a second row because the pane is only sixty columns wide"},
-	}, members: []string{"alice", "bob", "carol"}})
-	tm.Type("draft")
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("draft")) },
-		teatest.WithDuration(5*time.Second))
-	tm.Send(tea.Quit())
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
-	_, _ = io.Copy(io.Discard, tm.FinalOutput(t))
-	frame := final.View()
-	teatest.RequireEqualOutput(t, []byte(strings.TrimRight(frame, " \n")+"\n"))
+	for _, theme := range []string{"dark", "light"} {
+		for _, width := range []int{40, 80, 200} {
+			t.Run(fmt.Sprintf("%s-%d", theme, width), func(t *testing.T) {
+				m := NewModel(ModelConfig{
+					User:        "alice",
+					Fingerprint: "SHA256:testfingerprint",
+					Styles:      NewThemeStyles(lipglossRenderer(termenv.ANSI256), theme),
+					Chat:        &recordingChat{},
+					Members:     []string{"alice", "bob"},
+					Width:       width,
+					Height:      16,
+					Rooms:       []RoomState{{Name: "go", Members: []string{"alice"}}},
+					Backlog: []room.Message{
+						{ID: 1, Time: t0, Kind: room.KindMessage, Room: "lobby", From: "bob", Text: "good morning"},
+						{ID: 2, Time: t0.Add(time.Minute), Kind: room.KindJoin, Room: "lobby", From: "carol", Text: "carol joined"},
+					},
+				})
+				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(width, 16))
+				tm.Send(incomingMsg{msgs: []room.Message{
+					{ID: 3, Time: t0.Add(2 * time.Minute), Kind: room.KindMessage, Room: "lobby", From: "carol", Text: "a longer message that has to wrap onto a second row, with 你好 and 👍 in it, @alice"},
+					{ID: 4, Time: t0.Add(3 * time.Minute), Kind: room.KindEmote, Room: "lobby", From: "bob", Text: "waves"},
+					{ID: 5, Time: t0.Add(3 * time.Minute), Kind: room.KindMessage, Room: "go", From: "bob", Text: "in go"},
+				}, members: []string{"alice", "bob", "carol"}})
+				tm.Type("draft")
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("draft")) },
+					teatest.WithDuration(5*time.Second))
+				tm.Send(tea.Quit())
+				final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+				_, _ = io.Copy(io.Discard, tm.FinalOutput(t))
+				frame := final.View()
+				checkView(t, final.(*Model), width, 16)
+				teatest.RequireEqualOutput(t, []byte(strings.TrimRight(frame, " \n")+"\n"))
+			})
+		}
+	}
 }
