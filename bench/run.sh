@@ -2,7 +2,7 @@
 # Runs the workloads of BENCHMARKS.md against a fresh server per run, on
 # loopback, each bounded in time by the load tool. Results go to OUT as JSON
 # (one file per run) plus the tool's table on stderr.
-#   bench/run.sh OUT [W1 W2 W3 W4 W5 idle100 idle500 idle1000]
+#   bench/run.sh OUT [W1 W1stalled W2 W3 W4 W5 idle100 idle500 idle1000]
 set -euo pipefail
 out=${1:?usage: bench/run.sh OUT [workloads...]}
 shift
@@ -38,6 +38,7 @@ stop
 for w in "${runs[@]}"; do
 	case $w in
 	W1) args=(--sessions 100 --senders 20 --rate 0.5) ;;
+	W1stalled) args=(--sessions 100 --senders 20 --rate 0.5 --stalled 10) ;;
 	W2) args=(--sessions 500 --senders 20 --rate 0.5) ;;
 	W3) args=(--sessions 1000 --senders 40 --rate 0.5 --connect-timeout 180s) ;;
 	W4) args=(--sessions 1000 --senders 100 --rate 0.5 --connect-timeout 180s) ;;
@@ -49,6 +50,8 @@ for w in "${runs[@]}"; do
 	esac
 	server
 	echo "== $w" >&2
-	"$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.json" || echo "$w exited $?" >&2
+	n=1
+	while [ -e "$out/$w.$n.json" ]; do n=$((n + 1)); done
+	"$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.$n.json" || echo "$w exited $?" >&2
 	stop
 done

@@ -42,6 +42,7 @@ type config struct {
 	setupTimeout       time.Duration
 	loginBench         int
 
+	stalled    int
 	serverPID  int
 	json       bool
 	emulator   string
@@ -75,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.connectConcurrency, "connect-concurrency", 32, "sessions being opened at once")
 	fs.DurationVar(&c.setupTimeout, "setup-timeout", 10*time.Minute, "bound on --setup")
 	fs.IntVar(&c.loginBench, "login-bench", 0, "do N key logins (8 at a time) and report logins/s")
+	fs.IntVar(&c.stalled, "stalled", 0, "extra sessions (the users after --sessions) that open the chat and never read it")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's PID, to report its CPU and memory from /proc")
 	fs.BoolVar(&c.json, "json", false, "print the report as JSON on stdout (the table goes to stderr)")
 	fs.StringVar(&c.emulator, "emulator", emulatorGrid, "terminal model: grid (cheap) or vt10x (reference, costly)")
@@ -105,6 +107,9 @@ func (c *config) check() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.sessions < 1 || c.sessions > maxSessions {
 		bad("--sessions %d: must be between 1 and %d", c.sessions, maxSessions)
+	}
+	if c.stalled < 0 || c.sessions+c.stalled > maxSessions {
+		bad("--stalled %d: must be between 0 and %d minus --sessions", c.stalled, maxSessions)
 	}
 	if c.perSource < 1 || c.perSource > 1000 {
 		bad("--per-source %d: must be between 1 and 1000", c.perSource)

@@ -71,6 +71,16 @@ func runLoad(ctx context.Context, cfg *config, d *dialer, prog *progress) (*runR
 	if len(r.sessions) == 0 {
 		return rep, errors.New("no session connected")
 	}
+	var stalled *stalledSet
+	if cfg.stalled > 0 {
+		var err error
+		stalled, err = r.openStalled(ctx, cfg.stalled)
+		defer stalled.close()
+		if err != nil {
+			return rep, err
+		}
+		rep.Stalled = cfg.stalled
+	}
 	r.settle(ctx)
 	idle := r.sample()
 	w := r.timeline()
@@ -94,6 +104,9 @@ func runLoad(ctx context.Context, cfg *config, d *dialer, prog *progress) (*runR
 	senders.Wait()
 	r.grace(ctx, len(r.sessions))
 	r.fill(rep, first, last, before, idle)
+	if stalled != nil {
+		rep.StalledDropped = stalled.dropped.Load()
+	}
 	return rep, nil
 }
 

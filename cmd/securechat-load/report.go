@@ -68,6 +68,8 @@ type runReport struct {
 	BytesPerDelivery float64       `json:"bytes_per_delivery"`
 	OrderViolations  int64         `json:"order_violations"`
 	SessionsLost     int           `json:"sessions_lost"`
+	Stalled          int           `json:"stalled_sessions,omitempty"`
+	StalledDropped   int64         `json:"stalled_dropped,omitempty"`
 	LateSends        int64         `json:"late_sends"`
 	Tool             toolReport    `json:"load_tool"`
 	Server           *serverReport `json:"server,omitempty"`
@@ -186,6 +188,9 @@ func (x *runReport) writeRows(row func(k, format string, args ...any)) {
 	row("latency", "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms", l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs)
 	row("throughput", "%.0f deliveries/s, %.0f bytes received per delivery", x.DeliveriesPerSec, x.BytesPerDelivery)
 	row("order", "%d violations; %d sessions lost; %d late sends", x.OrderViolations, x.SessionsLost, x.LateSends)
+	if x.Stalled > 0 {
+		row("stalled", "%d sessions never read; the server dropped %d", x.Stalled, x.StalledDropped)
+	}
 	if s := x.Server; s != nil {
 		row("server CPU", "%.1f%% of a core (%.1f ms per 1000 deliveries)", s.CPUPercent, s.CPUMsPer1kDeliveries)
 		row("server RSS", "peak %s, end %s; idle %.0f KiB per session", mib(s.PeakRSSKiB), mib(s.RSSEndKiB), s.IdleRSSPerSessionKiB)

@@ -118,3 +118,27 @@ func TestUnknownUsersFail(t *testing.T) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
+
+// TestStalledSessions: sessions that never read do not keep the others
+// from getting every message, in order.
+func TestStalledSessions(t *testing.T) {
+	args := append(serverArgs(),
+		"--prefix", "stall", "--setup",
+		"--sessions", "4", "--stalled", "2", "--senders", "2", "--rate", "2",
+		"--warmup", "1s", "--duration", "2s", "--grace", "5s", "--json")
+	code, out, errOut := runTool(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report JSON: %v\n%s", err, out)
+	}
+	x := rep.Run
+	if x == nil || x.Stalled != 2 || x.Ratio != 1 || x.OrderViolations != 0 {
+		t.Fatalf("run with stalled sessions: %+v", x)
+	}
+	if !strings.Contains(errOut, "stalled") {
+		t.Fatalf("table does not mention the stalled sessions:\n%s", errOut)
+	}
+}

@@ -36,7 +36,8 @@ const registrationHint = "if registrations were refused, start the server with h
 func runSetup(ctx context.Context, cfg *config, d *dialer, prog *progress) *setupReport {
 	ctx, cancel := context.WithTimeout(ctx, cfg.setupTimeout)
 	defer cancel()
-	prog.printf("setup: %d users %s … %s, %d at a time", cfg.sessions, cfg.userName(0), cfg.userName(cfg.sessions-1), setupConcurrency)
+	users := cfg.sessions + cfg.stalled // the stalled sessions are users too
+	prog.printf("setup: %d users %s … %s, %d at a time", users, cfg.userName(0), cfg.userName(users-1), setupConcurrency)
 	var (
 		counts [3]atomic.Int64
 		errs   errorList
@@ -44,7 +45,7 @@ func runSetup(ctx context.Context, cfg *config, d *dialer, prog *progress) *setu
 		next   = make(chan int)
 	)
 	start := time.Now()
-	for range min(setupConcurrency, cfg.sessions) {
+	for range min(setupConcurrency, users) {
 		wg.Go(func() {
 			for i := range next {
 				out, err := setupUser(ctx, cfg, d, i)
@@ -55,14 +56,14 @@ func runSetup(ctx context.Context, cfg *config, d *dialer, prog *progress) *setu
 			}
 		})
 	}
-	feed(ctx, next, cfg.sessions)
+	feed(ctx, next, users)
 	wg.Wait()
 	elapsed := time.Since(start)
 	rep := &setupReport{
-		Users:          cfg.sessions,
+		Users:          users,
 		AlreadySetUp:   int(counts[setupKeyWorked].Load()),
 		PasswordLogins: int(counts[setupByPassword].Load()),
-		Failed:         cfg.sessions - int(counts[setupKeyWorked].Load()+counts[setupByPassword].Load()),
+		Failed:         users - int(counts[setupKeyWorked].Load()+counts[setupByPassword].Load()),
 		Seconds:        round3(elapsed.Seconds()),
 		PasswordPerSec: perSec(float64(counts[setupByPassword].Load()), elapsed),
 		Errors:         errs.list(),
@@ -72,7 +73,7 @@ func runSetup(ctx context.Context, cfg *config, d *dialer, prog *progress) *setu
 	}
 	prog.printf("setup: %d already set up, %d by password, %d failed in %.1f s; checking key logins",
 		rep.AlreadySetUp, rep.PasswordLogins, rep.Failed, elapsed.Seconds())
-	rep.KeyLogins = keyLogins(ctx, d, cfg.sessions, cfg.userName, cfg.signerFor)
+	rep.KeyLogins = keyLogins(ctx, d, users, cfg.userName, cfg.signerFor)
 	return rep
 }
 
