@@ -179,7 +179,7 @@ func TestModelIncomingAndLayout(t *testing.T) {
 }
 
 func TestModelWideCharactersStayInBounds(t *testing.T) {
-	for _, w := range []int{40, 80, 120} {
+	for _, w := range []int{40, 80, 120, 200, 300} {
 		t.Run(fmt.Sprint(w), func(t *testing.T) {
 			m := newTestModel(w, 20, nil)
 			m.Update(incomingMsg{msgs: []room.Message{
