@@ -132,6 +132,15 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 		s.log.Warn("login refused: password checks busy", "user", safeName(name), "remote", remote(ctx))
 		return errThrottled
 	}
+	// Look again after waiting for the gate: guesses queued behind it must
+	// not run once their source has been blocked meanwhile.
+	if ci != nil {
+		if ok, _ := s.guards.auth.CheckSource(ci.src); !ok {
+			s.guards.gate.Release()
+			_ = ci.conn.Close()
+			return errThrottled
+		}
+	}
 	_, err := s.acc.Verify(name, password)
 	s.guards.gate.Release()
 	if err != nil {
