@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,12 @@ func TestGoldenScreen(t *testing.T) {
 				tm.Send(tea.Quit())
 				final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
 				_, _ = io.Copy(io.Discard, tm.FinalOutput(t))
-				frame := final.View()
+				// The frame as the terminal shows it: gaps as the spaces
+				// they leave.
+				frame := gapSeq.ReplaceAllStringFunc(final.View(), func(s string) string {
+					n, _ := strconv.Atoi(gapSeq.FindStringSubmatch(s)[1])
+					return strings.Repeat(" ", n)
+				})
 				checkView(t, final.(*Model), width, 16)
 				teatest.RequireEqualOutput(t, []byte(strings.TrimRight(frame, " \n")+"\n"))
 			})

@@ -818,7 +818,7 @@ func (m *Model) View() string {
 		}
 		if showWho {
 			if w < pw {
-				b.WriteString(spaces(pw - w))
+				b.WriteString(gap(pw - w))
 			}
 			b.WriteString(who[row])
 		}
@@ -1197,3 +1197,24 @@ func cellWidth(r rune) int {
 	}
 	return runewidth.RuneWidth(r)
 }
+
+// gap moves the cursor n cells right, blanking them: for wide gaps an erase
+// (ECH) and a cursor move (CUF) are a dozen bytes where spaces would be up
+// to a screen's width, and every repainted row of the pane has one.
+func gap(n int) string {
+	if n <= 12 {
+		return spaces(n)
+	}
+	if n < len(gapSeqs) {
+		return gapSeqs[n]
+	}
+	return fmt.Sprintf("\x1b[%dX\x1b[%dC", n, n)
+}
+
+var gapSeqs = func() []string {
+	seqs := make([]string, 320)
+	for n := range seqs {
+		seqs[n] = fmt.Sprintf("\x1b[%dX\x1b[%dC", n, n)
+	}
+	return seqs
+}()
