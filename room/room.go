@@ -103,8 +103,9 @@ type Room struct {
 	topics   map[string]string
 
 	// snapshots read without the lock on the hot path
-	subList atomic.Pointer[[]*Subscription]
-	members atomic.Pointer[[]string]
+	subList  atomic.Pointer[[]*Subscription]
+	members  atomic.Pointer[[]string]
+	roomSnap atomic.Pointer[map[string][]string] // room -> sorted members
 
 	wake chan struct{}
 	done chan struct{}
@@ -138,6 +139,7 @@ func New(opts Options) *Room {
 	}
 	r.subList.Store(&[]*Subscription{})
 	r.members.Store(&[]string{})
+	r.roomSnap.Store(&map[string][]string{})
 	go r.commitLoop()
 	return r
 }
@@ -194,6 +196,9 @@ func (r *Room) Enter(ctx context.Context, sub *Subscription, name string) error 
 	r.inRoom[name][sub.User]++
 	first := r.inRoom[name][sub.User] == 1
 	sub.setRoom(name, true)
+	if first {
+		r.refreshRoomsLocked(name)
+	}
 	r.mu.Unlock()
 	if first {
 		// Best effort, like the leave notice: a join notice that cannot be
@@ -208,6 +213,9 @@ func (r *Room) Enter(ctx context.Context, sub *Subscription, name string) error 
 func (r *Room) Exit(sub *Subscription, name string) {
 	r.mu.Lock()
 	last := r.exitLocked(sub, name)
+	if last {
+		r.refreshRoomsLocked(name)
+	}
 	closed := r.closed
 	r.mu.Unlock()
 	if last && !closed {
@@ -234,16 +242,35 @@ func (r *Room) exitLocked(sub *Subscription, name string) bool {
 	return true
 }
 
-// RoomMembers is the sorted list of users with a session in a room.
+// RoomMembers is the sorted list of users with a session in a room. The
+// slice is a shared snapshot, rebuilt once per change of membership and read
+// without a lock (every session reads it when someone joins or leaves):
+// callers must not modify it.
 func (r *Room) RoomMembers(name string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.inRoom[name]))
-	for u := range r.inRoom[name] {
-		out = append(out, u)
+	return (*r.roomSnap.Load())[name]
+}
+
+// refreshRoomsLocked rebuilds the member snapshots of the named rooms.
+func (r *Room) refreshRoomsLocked(names ...string) {
+	old := *r.roomSnap.Load()
+	next := make(map[string][]string, len(old)+1)
+	for k, v := range old {
+		next[k] = v
 	}
-	slices.Sort(out)
-	return out
+	for _, name := range names {
+		users := r.inRoom[name]
+		if len(users) == 0 {
+			delete(next, name)
+			continue
+		}
+		list := make([]string, 0, len(users))
+		for u := range users {
+			list = append(list, u)
+		}
+		slices.Sort(list)
+		next[name] = list
+	}
+	r.roomSnap.Store(&next)
 }
 
 // Rooms lists the live rooms, by name.
@@ -297,6 +324,9 @@ func (r *Room) Leave(sub *Subscription) {
 		if r.exitLocked(sub, name) {
 			left = append(left, name)
 		}
+	}
+	if len(left) > 0 {
+		r.refreshRoomsLocked(left...)
 	}
 	r.refreshLocked(last)
 	closed := r.closed

@@ -148,21 +148,39 @@ func timestamp(t time.Time, mode string) string {
 // mentions reports whether text names user as a word ("alice", "@alice",
 // "Alice:"), case-insensitively; "malice" does not mention alice.
 func mentions(text, user string) bool {
-	if user == "" || len(text) < len(user) {
+	n := len(user)
+	if n == 0 || len(text) < n {
 		return false
 	}
-	lower := strings.ToLower(text)
-	for i := 0; ; {
-		j := strings.Index(lower[i:], user)
-		if j < 0 {
-			return false
+	// Usernames are lower-case ASCII, so compare bytes folding ASCII case:
+	// no allocation on this per-message, per-session path.
+	for i := 0; i+n <= len(text); i++ {
+		if !equalFoldASCII(text[i:i+n], user) {
+			continue
 		}
-		start, end := i+j, i+j+len(user)
-		if (start == 0 || !nameByte(lower[start-1])) && (end == len(lower) || !nameByte(lower[end])) {
+		before := i == 0 || !nameByte(lowerASCII(text[i-1]))
+		after := i+n == len(text) || !nameByte(lowerASCII(text[i+n]))
+		if before && after {
 			return true
 		}
-		i = start + 1
 	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func equalFoldASCII(s, lower string) bool {
+	for i := 0; i < len(lower); i++ {
+		if lowerASCII(s[i]) != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // nameByte reports bytes that can be part of a username, so a mention must
