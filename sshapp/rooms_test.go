@@ -1,9 +1,14 @@
 package sshapp
 
 import (
+	"context"
+	"time"
+
 	"fmt"
 	"os"
 	"path/filepath"
+	"securechat/accounts"
+	"securechat/limits"
 	"strings"
 	"testing"
 
@@ -147,5 +152,44 @@ func TestPreRoomsHistoryReadsAsLobby(t *testing.T) {
 	r := run(t, alice, "history --json -n 1", "")
 	if !strings.Contains(r.stdout, `"room":"lobby"`) || !strings.Contains(r.stdout, `"id":5`) {
 		t.Fatalf("new line: %s", r.stdout)
+	}
+}
+
+func TestJoinLimits(t *testing.T) {
+	clk := newFakeClock()
+	ts := startServer(t, t.TempDir(), func(c *Config) {
+		c.Limits.Flood = limits.FloodConfig{Burst: 5, PerSecond: 2, Now: clk.Now}
+	})
+	ts.login("alice", "secret-nyvpr").Close()
+	ctx := context.Background()
+	sub, err := ts.srv.Room().Join(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.srv.Room().Leave(sub)
+	chat := sessionChat{s: ts.srv, user: "alice", ctx: ctx, sub: sub}
+	// Joins are announced and stored, so they share the message rate.
+	var refused error
+	for i := range 10 {
+		if _, err := chat.JoinRoom(fmt.Sprintf("r%d", i)); err != nil {
+			refused = err
+			break
+		}
+	}
+	if refused == nil || !strings.Contains(refused.Error(), "too fast") {
+		t.Fatalf("a burst of joins was not limited: %v", refused)
+	}
+	// And a session is in at most accounts.MaxRooms rooms.
+	joined := len(sub.Rooms())
+	for i := 0; joined < accounts.MaxRooms; i++ {
+		clk.Advance(time.Second)
+		if _, err := chat.JoinRoom(fmt.Sprintf("more%d", i)); err != nil {
+			t.Fatalf("join %d: %v", joined, err)
+		}
+		joined = len(sub.Rooms())
+	}
+	clk.Advance(time.Minute)
+	if _, err := chat.JoinRoom("onetoomany"); err == nil || !strings.Contains(err.Error(), "rooms already") {
+		t.Fatalf("join past %d rooms: %v", accounts.MaxRooms, err)
 	}
 }

@@ -100,6 +100,14 @@ func (c sessionChat) JoinRoom(name string) (RoomState, error) {
 	if err := validRoom(name); err != nil {
 		return RoomState{}, err
 	}
+	if len(c.sub.Rooms()) >= accounts.MaxRooms {
+		return RoomState{}, fmt.Errorf("you are in %d rooms already: /leave one first", accounts.MaxRooms)
+	}
+	// A join is announced and stored like a message, so it counts against
+	// the same per-user rate.
+	if err := c.s.checkFlood(c.user); err != nil {
+		return RoomState{}, err
+	}
 	if err := c.s.room.Enter(c.ctx, c.sub, name); err != nil {
 		return RoomState{}, err
 	}
