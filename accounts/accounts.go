@@ -368,16 +368,11 @@ func (s *Store) SetRole(name string, role Role) error {
 	}
 	name = Normalize(name)
 	changed := false
-	err := s.update(func(next *state) error {
-		u, ok := next.users[name]
-		if !ok {
-			return ErrNoUser
-		}
+	err := s.updateUser(name, func(u *User) error {
 		if u.Role == role {
 			return errNoChange
 		}
 		u.Role = role
-		next.put(u)
 		changed = true
 		return nil
 	})
@@ -385,6 +380,22 @@ func (s *Store) SetRole(name string, role Role) error {
 		s.log.Info("role changed", "user", name, "role", string(role))
 	}
 	return err
+}
+
+// updateUser applies fn to a copy of one user and saves the result as update
+// does; fn returns errNoChange when there is nothing to save.
+func (s *Store) updateUser(name string, fn func(u *User) error) error {
+	return s.update(func(next *state) error {
+		u, ok := next.users[name]
+		if !ok {
+			return ErrNoUser
+		}
+		if err := fn(&u); err != nil {
+			return err
+		}
+		next.put(u)
+		return nil
+	})
 }
 
 // Delete removes the user name and frees its keys.

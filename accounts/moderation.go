@@ -155,13 +155,8 @@ func (s *Store) SetBan(name string, b Ban) error {
 		return invalidf("ban end %s is not in the future", b.Until.Format(time.RFC3339))
 	}
 	name = Normalize(name)
-	err := s.update(func(next *state) error {
-		u, ok := next.users[name]
-		if !ok {
-			return ErrNoUser
-		}
+	err := s.updateUser(name, func(u *User) error {
 		u.Ban = &b
-		next.put(u)
 		return nil
 	})
 	if err == nil {
@@ -174,16 +169,11 @@ func (s *Store) SetBan(name string, b Ban) error {
 // Errors: ErrNoUser, ErrNotBanned.
 func (s *Store) Unban(name string) error {
 	name = Normalize(name)
-	err := s.update(func(next *state) error {
-		u, ok := next.users[name]
-		if !ok {
-			return ErrNoUser
-		}
+	err := s.updateUser(name, func(u *User) error {
 		if u.Ban == nil {
 			return ErrNotBanned
 		}
 		u.Ban = nil
-		next.put(u)
 		return nil
 	})
 	if err == nil {
@@ -266,16 +256,11 @@ func (s *Store) SetMute(name string, until time.Time) error {
 	}
 	name = Normalize(name)
 	changed := false
-	err := s.update(func(next *state) error {
-		u, ok := next.users[name]
-		if !ok {
-			return ErrNoUser
-		}
+	err := s.updateUser(name, func(u *User) error {
 		if u.MutedUntil.Equal(until) {
 			return errNoChange
 		}
 		u.MutedUntil = until
-		next.put(u)
 		changed = true
 		return nil
 	})

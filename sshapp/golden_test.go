@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,10 +52,7 @@ func TestGoldenScreen(t *testing.T) {
 				_, _ = io.Copy(io.Discard, tm.FinalOutput(t))
 				// The frame as the terminal shows it: gaps as the spaces
 				// they leave.
-				frame := gapSeq.ReplaceAllStringFunc(final.View(), func(s string) string {
-					n, _ := strconv.Atoi(gapSeq.FindStringSubmatch(s)[1])
-					return strings.Repeat(" ", n)
-				})
+				frame := terminalText(final.View())
 				checkView(t, final.(*Model), width, 16)
 				teatest.RequireEqualOutput(t, []byte(strings.TrimRight(frame, " \n")+"\n"))
 			})

@@ -111,12 +111,17 @@ func enter(m *Model) {
 // it leaves on a terminal.
 var gapSeq = regexp.MustCompile("\x1b\\[(\\d+)X\x1b\\[\\d+C")
 
-func checkView(t *testing.T, m *Model, w, h int) string {
-	t.Helper()
-	v := gapSeq.ReplaceAllStringFunc(m.View(), func(s string) string {
+// terminalText is a frame with its gaps written as the spaces they leave.
+func terminalText(frame string) string {
+	return gapSeq.ReplaceAllStringFunc(frame, func(s string) string {
 		n, _ := strconv.Atoi(gapSeq.FindStringSubmatch(s)[1])
 		return strings.Repeat(" ", n)
 	})
+}
+
+func checkView(t *testing.T, m *Model, w, h int) string {
+	t.Helper()
+	v := terminalText(m.View())
 	rows := strings.Split(v, "\n")
 	if len(rows) != h {
 		t.Fatalf("%d rows at height %d:\n%s", len(rows), h, v)
