@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -406,7 +407,7 @@ func (s *Server) setIgnore(user, name string, ignore bool) ([]string, error) {
 	}
 	var list []string
 	err := s.acc.UpdatePrefs(user, func(p *accounts.Prefs) error {
-		p.Ignore = removeName(p.Ignore, name)
+		p.Ignore = slices.DeleteFunc(p.Ignore, func(n string) bool { return n == name })
 		if ignore {
 			p.Ignore = append(p.Ignore, name)
 		}
@@ -417,16 +418,6 @@ func (s *Server) setIgnore(user, name string, ignore bool) ([]string, error) {
 		return nil, err
 	}
 	return list, nil
-}
-
-func removeName(list []string, name string) []string {
-	out := list[:0]
-	for _, n := range list {
-		if n != name {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 func (o *onlineConns) lastSeen(user string) (time.Time, bool) {

@@ -401,6 +401,16 @@ func (tm *tmuxServer) newSession(name string, argv []string) {
 		"new-session", "-d", "-s", name, "-x", "100", "-y", "30", script)
 }
 
+// chat opens session user running the real ssh client into the chat UI
+// (ssh -tt), its password answered by c's askpass, logged to askpassLog.
+func (tm *tmuxServer) chat(c *sshClient, user, password, port, askpassLog string) {
+	tm.t.Helper()
+	argv := append([]string{"env"}, c.env(password, askpassLog)...)
+	argv = append(argv, "ssh")
+	argv = append(argv, c.args(port, "-tt", user+"@127.0.0.1")...)
+	tm.newSession(user, argv)
+}
+
 // screen is what session name shows now.
 func (tm *tmuxServer) screen(name string) string {
 	tm.t.Helper()

@@ -54,10 +54,7 @@ func TestE2ESealedMessages(t *testing.T) {
 	}
 
 	// bob sends from his UI.
-	argv := append([]string{"env"}, c.env("copper lantern meadow 22", filepath.Join(c.dir, "bob.log"))...)
-	argv = append(argv, "ssh")
-	argv = append(argv, c.args(srv.port, "-tt", "bob@127.0.0.1")...)
-	tm.newSession("bob", argv)
+	tm.chat(c, "bob", "copper lantern meadow 22", srv.port, filepath.Join(c.dir, "bob.log"))
 	tm.waitScreen("bob", "Welcome to #lobby, bob.")
 	const secret = "meet me at the old mill at nine"
 	tm.typeLine("bob", "/msg alice "+secret)

@@ -32,10 +32,7 @@ func TestE2ERoomsMentionsAndReturn(t *testing.T) {
 	open := func(user, port string) string {
 		t.Helper()
 		raw := filepath.Join(c.dir, user+"-raw.out")
-		argv := append([]string{"env"}, c.env(pw[user], filepath.Join(c.dir, user+".log"))...)
-		argv = append(argv, "ssh")
-		argv = append(argv, c.args(port, "-tt", user+"@127.0.0.1")...)
-		tm.newSession(user, argv)
+		tm.chat(c, user, pw[user], port, filepath.Join(c.dir, user+".log"))
 		// Everything the program writes, BEL bytes included, as it arrives.
 		tm.run("pipe-pane", "-t", user, "-o", "cat >> "+shellQuote(raw))
 		return raw

@@ -132,10 +132,7 @@ func TestE2ETwoUsersChatInTmux(t *testing.T) {
 	start := func(user, password string) {
 		t.Helper()
 		askLog[user] = filepath.Join(c.dir, user+"-askpass.log")
-		argv := append([]string{"env"}, c.env(password, askLog[user])...)
-		argv = append(argv, "ssh")
-		argv = append(argv, c.args(srv.port, "-tt", user+"@127.0.0.1")...)
-		tm.newSession(user, argv)
+		tm.chat(c, user, password, srv.port, askLog[user])
 	}
 
 	start("alice", "violet stapler orbit 1")
