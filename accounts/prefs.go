@@ -31,10 +31,12 @@ type Prefs struct {
 	// valid lower-case usernames, sorted, without duplicates, at most
 	// MaxIgnore. Names are kept when the user they name is deleted.
 	Ignore []string `json:"ignore,omitempty"`
-	// Theme, Timestamps and Bell are UI settings, at most MaxPrefBytes each.
+	// Theme, Timestamps, Bell and Panel are UI settings, at most
+	// MaxPrefBytes each.
 	Theme      string `json:"theme,omitempty"`
 	Timestamps string `json:"timestamps,omitempty"`
 	Bell       string `json:"bell,omitempty"`
+	Panel      string `json:"panel,omitempty"`
 	// Rooms are the rooms the user is in, in the user's order, without
 	// duplicates, at most MaxRooms. A room name is 1 to MaxRoomNameBytes
 	// bytes of text without spaces or control characters; the room layer
@@ -52,7 +54,7 @@ type Prefs struct {
 // to leave an empty Prefs out of the file (the omitzero option), so that
 // users who never set one keep the shape older files had.
 func (p Prefs) IsZero() bool {
-	return len(p.Ignore) == 0 && p.Theme == "" && p.Timestamps == "" && p.Bell == "" &&
+	return len(p.Ignore) == 0 && p.Theme == "" && p.Timestamps == "" && p.Bell == "" && p.Panel == "" &&
 		len(p.Rooms) == 0 && len(p.LastRead) == 0 && p.Away == ""
 }
 
@@ -67,7 +69,7 @@ func (p Prefs) clone() Prefs {
 // equal compares two normalized Prefs.
 func (p Prefs) equal(q Prefs) bool {
 	return slices.Equal(p.Ignore, q.Ignore) && p.Theme == q.Theme && p.Timestamps == q.Timestamps &&
-		p.Bell == q.Bell && slices.Equal(p.Rooms, q.Rooms) && maps.Equal(p.LastRead, q.LastRead) && p.Away == q.Away
+		p.Bell == q.Bell && p.Panel == q.Panel && slices.Equal(p.Rooms, q.Rooms) && maps.Equal(p.LastRead, q.LastRead) && p.Away == q.Away
 }
 
 // normalizePrefs checks p against the limits and brings it to its stored
@@ -90,7 +92,7 @@ func normalizePrefs(p *Prefs) error {
 		p.Ignore = nil
 	}
 
-	for _, f := range []struct{ what, v string }{{"theme", p.Theme}, {"timestamps setting", p.Timestamps}, {"bell setting", p.Bell}} {
+	for _, f := range []struct{ what, v string }{{"theme", p.Theme}, {"timestamps setting", p.Timestamps}, {"bell setting", p.Bell}, {"panel setting", p.Panel}} {
 		if err := checkText(f.what, f.v, MaxPrefBytes); err != nil {
 			return err
 		}

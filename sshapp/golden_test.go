@@ -16,14 +16,22 @@ import (
 )
 
 // TestGoldenScreen runs the model as a real Bubble Tea program at 40, 80
-// and 200 columns in the dark and light themes, and compares each final
+// and 200 columns in the dark and light themes, with and without the side
+// panel (which shows from 64 columns), and compares each final
 // screen with testdata/TestGoldenScreen/<case>.golden (regenerate with
 // go test ./sshapp -run TestGoldenScreen -update). The ANSI256 profile keeps
 // the themes' colours in the files.
 func TestGoldenScreen(t *testing.T) {
 	for _, theme := range []string{"dark", "light"} {
-		for _, width := range []int{40, 80, 200} {
-			t.Run(fmt.Sprintf("%s-%d", theme, width), func(t *testing.T) {
+		for _, c := range []struct {
+			width int
+			panel bool
+		}{{40, false}, {80, false}, {200, false}, {80, true}, {200, true}} {
+			width, name := c.width, fmt.Sprintf("%s-%d", theme, c.width)
+			if c.panel {
+				name += "-panel"
+			}
+			t.Run(name, func(t *testing.T) {
 				m := NewModel(ModelConfig{
 					User:        "alice",
 					Fingerprint: "SHA256:testfingerprint",
@@ -32,6 +40,7 @@ func TestGoldenScreen(t *testing.T) {
 					Members:     []string{"alice", "bob"},
 					Width:       width,
 					Height:      16,
+					Panel:       c.panel,
 					Rooms:       []RoomState{{Name: "go", Members: []string{"alice"}}},
 					Backlog: []room.Message{
 						{ID: 1, Time: t0, Kind: room.KindMessage, Room: "lobby", From: "bob", Text: "good morning"},

@@ -3,6 +3,7 @@ package sshapp
 import (
 	"errors"
 	"fmt"
+	"io"
 	"securechat/textsafe"
 	"slices"
 	"strings"
@@ -120,7 +121,17 @@ type ModelConfig struct {
 	// Notices are shown after the welcome (message of the day, messages
 	// that waited while the user was away).
 	Notices []string
+	// Panel shows the side panel (rooms and who is online) beside the pane.
+	Panel bool
+	// Output, when set, is the terminal the model draws itself onto, at
+	// most FPS frames a second (default 30), sending only what changed;
+	// View then returns nothing. The program runs without its renderer.
+	Output io.Writer
+	FPS    int
 }
+
+// paintMsg asks for the frame a model that draws itself held back.
+type paintMsg struct{}
 
 const (
 	whoWidth     = 20 // the online list, including its separator
@@ -151,6 +162,7 @@ type Model struct {
 	exitErr  error
 
 	statusCache string
+	statusWidth int
 	statusDirty bool
 
 	ignore map[string]bool
@@ -167,12 +179,23 @@ type Model struct {
 	// inputCache is the drawn input line; it changes only when the line,
 	// the cursor or the width does.
 	inputCache string
+	inputWidth int
 	inputKey   inputState
 
 	// whoCache is the drawn online list; nil when it must be rebuilt.
-	whoCache  []string
+	whoCache  []line
 	whoHeight int
 	lastView  int
+
+	// panel: the side panel is shown (when the terminal is wide enough).
+	panel bool
+	// scr draws frames when the model draws itself (cfg.Output); frame is
+	// the reused frame, and a frame held back waits for a paintMsg.
+	scr          *screen
+	frame        []row
+	frameEvery   time.Duration
+	lastPaint    time.Time
+	paintPending bool
 }
 
 type inputState struct {
@@ -234,6 +257,15 @@ func NewModel(cfg ModelConfig) *Model {
 		views:       map[string]*view{},
 		statusDirty: true,
 		ignore:      map[string]bool{},
+		panel:       cfg.Panel,
+	}
+	if cfg.Output != nil {
+		m.scr = newScreen(cfg.Output)
+		fps := cfg.FPS
+		if fps <= 0 {
+			fps = 30
+		}
+		m.frameEvery = time.Second / time.Duration(fps)
 	}
 	for _, n := range cfg.Ignore {
 		m.ignore[n] = true
@@ -280,7 +312,7 @@ func (m *Model) openView(r RoomState) *view {
 		m.addTo(v, entry{local: note, style: m.notice})
 	}
 	v.unread, v.mentioned = 0, false
-	m.whoCache = nil
+	m.sideChanged()
 	return v
 }
 
@@ -291,7 +323,7 @@ func (m *Model) closeView(name string) {
 	if m.v.name == name {
 		m.show(m.views[m.cfg.RoomName])
 	}
-	m.whoCache = nil
+	m.sideChanged()
 }
 
 // show puts a view on screen, re-wrapping it if the width changed since.
@@ -304,8 +336,7 @@ func (m *Model) show(v *view) {
 	if v.width != m.paneWidth() {
 		m.reflow()
 	}
-	m.statusDirty = true
-	m.whoCache = nil
+	m.sideChanged()
 }
 
 // cycle shows the next (+1) or previous (-1) room.
@@ -332,10 +363,15 @@ func (m *Model) errorStyle(s string) string {
 func (m *Model) Err() error { return m.exitErr }
 
 // Init implements tea.Model.
-func (m *Model) Init() tea.Cmd { return nil }
+func (m *Model) Init() tea.Cmd {
+	if m.scr != nil {
+		return func() tea.Msg { return paintMsg{} } // the first frame
+	}
+	return nil
+}
 
 func (m *Model) paneWidth() int {
-	if m.width >= minWhoScreen {
+	if m.panel && m.width >= minWhoScreen {
 		return m.width - whoWidth
 	}
 	return m.width
@@ -361,7 +397,7 @@ func (m *Model) addTo(v *view, e entry) {
 		if e.local == "" {
 			v.unread++
 			v.mentioned = v.mentioned || mentions(e.msg.Text, m.cfg.User) && e.msg.From != m.cfg.User
-			m.whoCache = nil
+			m.sideChanged()
 		}
 		return
 	}
@@ -410,8 +446,46 @@ func (m *Model) reflow() {
 	v.shift = 0
 }
 
-// Update implements tea.Model.
+// Update implements tea.Model. A model that draws itself paints at once
+// when its last frame is older than a frame interval, and otherwise holds
+// the frame back until then, so a burst of messages costs one frame.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if _, ok := msg.(paintMsg); ok {
+		m.paintPending = false
+		m.paint()
+		return m, nil
+	}
+	_, cmd := m.update(msg)
+	if m.scr == nil || m.quitting || m.paintPending {
+		return m, cmd
+	}
+	if wait := m.frameEvery - time.Since(m.lastPaint); wait > 0 {
+		m.paintPending = true
+		return m, tea.Batch(cmd, tea.Tick(wait, func(time.Time) tea.Msg { return paintMsg{} }))
+	}
+	m.paint()
+	return m, cmd
+}
+
+// paint draws the frame onto the terminal.
+func (m *Model) paint() {
+	if m.scr == nil || m.quitting {
+		return
+	}
+	m.lastPaint = time.Now()
+	rows := m.frameRows()
+	_ = m.scr.draw(rows, m.width, m.height, m.paneHeight(), m.paneWidth())
+}
+
+// CloseScreen gives the terminal back as the session found it (a model
+// that draws itself; nothing otherwise).
+func (m *Model) CloseScreen() {
+	if m.scr != nil {
+		m.scr.close()
+	}
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case incomingMsg:
 		ring := false
@@ -448,14 +522,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if v := m.views[m.cfg.RoomName]; v != nil {
 				v.members = msg.members
 			}
-			m.statusDirty = true
-			m.whoCache = nil
+			m.sideChanged()
 		}
 		for name, members := range msg.roomMembers {
 			if v := m.views[name]; v != nil {
 				v.members = members
-				m.statusDirty = true
-				m.whoCache = nil
+				m.sideChanged()
 			}
 		}
 		return m, bell
@@ -511,7 +583,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		oldPane := m.paneWidth()
 		m.width, m.height = max(msg.Width, 1), max(msg.Height, 1)
-		m.whoCache = nil
+		if m.scr != nil {
+			m.scr.invalidate() // the terminal may have moved or dropped rows
+		}
+		m.sideChanged()
 		if m.paneWidth() != oldPane {
 			m.reflow()
 		}
@@ -565,6 +640,8 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		m.insertNewline()
 	case tea.KeyTab:
 		m.complete()
+	case tea.KeyF2:
+		return m.togglePanel()
 	case tea.KeyCtrlN:
 		m.cycle(1)
 	case tea.KeyCtrlP:
@@ -678,6 +755,7 @@ var helpText = []string{
 	"  /away [REASON], /back   tell others you are away, and back",
 	"  /whois USER    who someone is: since when, keys, away, last seen",
 	"  /theme dark|light|contrast|mono, /timestamps off|time|datetime",
+	"  /panel on|off  the side panel: rooms and who is online (F2 toggles it)",
 	"  /bell off|mentions|all  when your terminal bell rings (default: mentions and private messages)",
 	"  /msg USER TEXT private message; sealed with age when USER has keys",
 	"  /keys          your public keys; /keys add LINE, /keys rm FINGERPRINT",
@@ -761,6 +839,16 @@ func (m *Model) command(text string) tea.Cmd {
 			return nil
 		}
 		return m.serverCommand("bell", arg, text)
+	case "/panel":
+		arg := strings.ToLower(strings.TrimSpace(args))
+		switch arg {
+		case "":
+			return m.togglePanel()
+		case "on", "off":
+			return m.setPanel(arg, text)
+		}
+		m.addLocal(m.errorStyle, "usage: /panel on|off (F2 toggles it)")
+		return nil
 	case "/msg", "/keys", "/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/ignore", "/unignore",
 		"/me", "/away", "/back", "/whois", "/motd":
 		return m.serverCommand(strings.ToLower(name[1:]), args, text)
@@ -792,50 +880,69 @@ func userError(err error) string {
 	return err.Error()
 }
 
-// View implements tea.Model.
+// View implements tea.Model: the frame as one string, for the renderer of
+// Bubble Tea. A model that draws itself returns nothing.
 func (m *Model) View() string {
-	if m.quitting {
+	if m.quitting || m.scr != nil {
 		return ""
 	}
+	rows := m.frameRows()
 	var b strings.Builder
 	b.Grow(m.lastView + 256) // one allocation per frame
-	pw, ph := m.paneWidth(), m.paneHeight()
-	showWho := pw != m.width
-	var who []string
-	if showWho {
-		who = m.whoColumn(ph)
-	}
-	total := m.v.rows.len()
-	end := total - m.v.shift
-	start := end - ph
-	for row := 0; row < ph; row++ {
-		i := start + row
-		w := 0
-		if i >= 0 && i < total {
-			l := m.v.rows.at(i)
-			b.WriteString(l.text)
-			w = l.width
+	pw := m.paneWidth()
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteByte('\n')
 		}
-		if showWho {
-			if w < pw {
-				b.WriteString(gap(pw - w))
+		b.WriteString(r.text)
+		if r.side != "" {
+			if r.width < pw {
+				b.WriteString(gap(pw - r.width))
 			}
-			b.WriteString(who[row])
+			b.WriteString(r.side)
 		}
-		b.WriteByte('\n')
 	}
-	if m.height >= 2 {
-		b.WriteString(m.status())
-		b.WriteByte('\n')
-	}
-	b.WriteString(m.cachedInput())
 	m.lastView = b.Len()
 	return b.String()
 }
 
+// frameRows lays out a frame: the pane's rows (with the side panel beside
+// them when it is shown), the status line and the input line. The rows
+// are shared strings from the format cache and the cached lines; the slice
+// is reused from frame to frame.
+func (m *Model) frameRows() []row {
+	pw, ph := m.paneWidth(), m.paneHeight()
+	var who []line
+	if pw != m.width {
+		who = m.whoColumn(ph)
+	}
+	rows := m.frame[:0]
+	total := m.v.rows.len()
+	end := total - m.v.shift
+	start := end - ph
+	for y := 0; y < ph; y++ {
+		var r row
+		if i := start + y; i >= 0 && i < total {
+			l := m.v.rows.at(i)
+			r.text, r.width = l.text, l.width
+		}
+		if who != nil {
+			r.side, r.sideWidth = who[y].text, who[y].width
+		}
+		rows = append(rows, r)
+	}
+	if m.height >= 2 {
+		rows = append(rows, row{text: m.status(), width: m.statusWidth})
+	}
+	in, inw := m.cachedInput()
+	rows = append(rows, row{text: in, width: inw})
+	m.frame = rows
+	return rows
+}
+
 // whoColumn returns the drawn rows of the online list, rebuilt only when
 // the members or the size change: idle frames cost no styling.
-func (m *Model) whoColumn(ph int) []string {
+func (m *Model) whoColumn(ph int) []line {
 	if m.whoCache != nil && m.whoHeight == ph {
 		return m.whoCache
 	}
@@ -876,12 +983,13 @@ func (m *Model) whoColumn(ph int) []string {
 			cells = append(cells, m.st.Name(name).Render(s))
 		}
 	}
-	col := make([]string, ph)
+	col := make([]line, ph)
 	for row := range col {
 		if row < len(cells) && cells[row] != "" {
-			col[row] = border + " " + cells[row]
+			s := border + " " + cells[row]
+			col[row] = line{text: s, width: ansi.StringWidth(s)}
 		} else {
-			col[row] = border
+			col[row] = line{text: border, width: 1}
 		}
 	}
 	m.whoCache, m.whoHeight = col, ph
@@ -893,6 +1001,21 @@ func (m *Model) status() string {
 		return m.statusCache
 	}
 	left := fmt.Sprintf(" %s · #%s · %d here", m.cfg.User, m.v.name, len(m.v.members))
+	if m.paneWidth() == m.width && len(m.order) > 1 {
+		// No side panel: the other rooms, with what waits there.
+		left += " ·"
+		for _, name := range m.order {
+			if v := m.views[name]; v != m.v {
+				left += " #" + name
+				switch {
+				case v.mentioned:
+					left += " @"
+				case v.unread > 0:
+					left += fmt.Sprintf(" (%d)", v.unread)
+				}
+			}
+		}
+	}
 	if m.v.topic != "" {
 		left += " · " + m.v.topic
 	}
@@ -912,16 +1035,18 @@ func (m *Model) status() string {
 		}
 	}
 	m.statusCache = m.st.Status.Render(s)
+	m.statusWidth = ansi.StringWidth(s)
 	m.statusDirty = false
 	return m.statusCache
 }
 
-func (m *Model) cachedInput() string {
+func (m *Model) cachedInput() (string, int) {
 	k := inputState{text: string(m.input), cursor: m.cursor, width: m.width, theme: m.st.Theme()}
 	if k != m.inputKey || m.inputCache == "" {
 		m.inputCache, m.inputKey = m.inputView(), k
+		m.inputWidth = ansi.StringWidth(m.inputCache)
 	}
-	return m.inputCache
+	return m.inputCache, m.inputWidth
 }
 
 // inputView draws "> text" with a block cursor, scrolled horizontally so the
@@ -1029,7 +1154,7 @@ func spaces(n int) string {
 
 // commandNames are what Tab completes after a leading "/".
 var commandNames = []string{"/help", "/join", "/leave", "/rooms", "/topic", "/who", "/msg", "/reply", "/me", "/away", "/back", "/whois", "/keys",
-	"/ignore", "/unignore", "/theme", "/timestamps", "/bell", "/quit",
+	"/ignore", "/unignore", "/theme", "/timestamps", "/bell", "/panel", "/quit",
 	"/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/motd"}
 
 // serverCommand runs a command that needs the server in a tea.Cmd (it may
@@ -1063,13 +1188,45 @@ func (m *Model) applySetting(cmd, arg string) {
 		m.restyle()
 	case "bell":
 		m.cfg.Bell = arg
+	case "panel":
+		if on := arg == "on"; on != m.panel {
+			old := m.paneWidth()
+			m.panel = on
+			m.sideChanged()
+			if m.paneWidth() != old {
+				m.reflow()
+			}
+		}
 	}
+}
+
+// togglePanel shows or hides the side panel, and remembers the choice.
+func (m *Model) togglePanel() tea.Cmd {
+	if m.panel {
+		return m.setPanel("off", "")
+	}
+	return m.setPanel("on", "")
+}
+
+// setPanel applies the panel setting at once and has the server remember it.
+func (m *Model) setPanel(arg, input string) tea.Cmd {
+	m.applySetting("panel", arg)
+	if arg == "on" && m.width < minWhoScreen {
+		m.addLocal(m.notice, fmt.Sprintf("The side panel shows on terminals at least %d columns wide.", minWhoScreen))
+	}
+	return m.serverCommand("panel", arg, input)
+}
+
+// sideChanged marks what lists the rooms and who is here for redrawing:
+// the side panel and the status line.
+func (m *Model) sideChanged() {
+	m.whoCache = nil
+	m.statusDirty = true
 }
 
 // restyle redraws everything after a change of looks.
 func (m *Model) restyle() {
-	m.statusDirty = true
-	m.whoCache = nil
+	m.sideChanged()
 	m.inputCache = ""
 	m.reflow()
 }

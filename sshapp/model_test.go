@@ -176,10 +176,20 @@ func TestModelIncomingAndLayout(t *testing.T) {
 		{ID: 3, Time: t0, Kind: room.KindMessage, From: "carol", Text: "hi all"},
 	}, members: []string{"alice", "bob", "carol"}})
 	v := checkView(t, m, 80, 24)
-	for _, want := range []string{"09:30 bob: from the backlog", "→ carol joined", "09:30 carol: hi all", "Online (3)", "alice · #lobby · 3 here", "SHA256:testfingerprint", "[ Send ]", "Welcome to #lobby, alice"} {
+	for _, want := range []string{"09:30 bob: from the backlog", "→ carol joined", "09:30 carol: hi all", "alice · #lobby · 3 here", "SHA256:testfingerprint", "[ Send ]", "Welcome to #lobby, alice"} {
 		if !strings.Contains(v, want) {
 			t.Fatalf("view lacks %q:\n%s", want, v)
 		}
+	}
+	// The side panel is off until asked for: F2 shows it, and /panel
+	// remembers the choice.
+	if strings.Contains(v, "Online (3)") {
+		t.Fatalf("side panel shown before it was asked for:\n%s", v)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyF2})
+	v = checkView(t, m, 80, 24)
+	if !strings.Contains(v, "│ Online (3)") || !strings.Contains(v, "carol: hi all") {
+		t.Fatalf("F2 did not show the side panel:\n%s", v)
 	}
 	// Narrow terminals hide the online list but keep everything in bounds.
 	m.Update(tea.WindowSizeMsg{Width: 40, Height: 10})

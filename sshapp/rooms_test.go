@@ -23,14 +23,24 @@ func TestModelRoomsSwitchAndUnread(t *testing.T) {
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 100, Height: 24, Chat: chat, Members: []string{"alice", "bob"},
 		Rooms: []RoomState{{Name: "go", Topic: "gophers", Members: []string{"alice"}, Backlog: []room.Message{{ID: 3, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "old go talk"}}}}})
 	v := checkView(t, m, 100, 24)
-	if !strings.Contains(v, "Rooms") || !strings.Contains(v, "▸ #lobby") || !strings.Contains(v, "#go") {
-		t.Fatalf("rooms not listed:\n%s", v)
+	if !strings.Contains(v, "alice · #lobby · 2 here · #go ·") {
+		t.Fatalf("other rooms not in the status line:\n%s", v)
 	}
 	// A message in #go while the lobby is on screen: unread, not shown.
 	m.Update(incomingMsg{msgs: []room.Message{{ID: 4, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "hey alice, in go"}}})
 	v = checkView(t, m, 100, 24)
-	if strings.Contains(v, "hey alice, in go") || !strings.Contains(v, "#go @") {
+	if strings.Contains(v, "hey alice, in go") || !strings.Contains(v, "#lobby · 2 here · #go @ ·") {
 		t.Fatalf("unread mention not marked:\n%s", v)
+	}
+	// The side panel lists the rooms instead, with the same marks.
+	typeText(m, "/panel on")
+	enter(m)
+	v = checkView(t, m, 100, 24)
+	if !strings.Contains(v, "│ Rooms") || !strings.Contains(v, "▸ #lobby") || !strings.Contains(v, "│   #go @") || strings.Contains(v, "here · #go") {
+		t.Fatalf("side panel does not list the rooms:\n%s", v)
+	}
+	if len(chat.commands) == 0 || chat.commands[len(chat.commands)-1] != "panel on" {
+		t.Fatalf("/panel on not remembered: %q", chat.commands)
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyCtrlN})
 	v = checkView(t, m, 100, 24)
@@ -67,7 +77,7 @@ func TestModelRoomsSwitchAndUnread(t *testing.T) {
 	if !strings.Contains(checkView(t, m, 100, 24), "you are in the lobby") {
 		t.Fatal("leaving the lobby not refused")
 	}
-	if got := strings.Join(chat.commands, "|"); got != "join rust|leave rust" {
+	if got := strings.Join(chat.commands, "|"); got != "panel on|join rust|leave rust" {
 		t.Fatalf("commands %q", got)
 	}
 	// Narrow terminals keep everything in bounds with several rooms.
@@ -124,9 +134,9 @@ func TestTwoUsersTwoRooms(t *testing.T) {
 	ts.stop()
 	ts = startServer(t, dir, func(c *Config) { c.TopicsPath = filepath.Join(dir, "topics.json") })
 	a2 := openUI(t, ts.login("alice", "secret-nyvpr"), 120, 30)
-	a2.waitFor("  #go ") // in the side panel, not on screen yet
+	a2.waitFor("#lobby · 1 here · #go ·") // listed, not on screen yet
 	a2.send("\x0e")      // Ctrl+N
-	a2.waitFor("#go · 1 here · all things Go")
+	a2.waitFor("#go · 1 here · #lobby · all things Go")
 	a2.waitFor("alice: gophers only")
 }
 

@@ -261,7 +261,7 @@ func TestChatBetweenTwoSessions(t *testing.T) {
 		t.Fatalf("welcome does not list who is online:\n%s", scr)
 	}
 	a.waitFor("bob joined")
-	a.waitFor("Online (2)")
+	a.waitFor("#lobby · 2 here")
 
 	a.send("hello bob\r")
 	b.waitFor("alice: hello bob")
@@ -279,7 +279,7 @@ func TestChatBetweenTwoSessions(t *testing.T) {
 	b.send("/quit\r")
 	b.waitEnded()
 	a.waitFor("bob left")
-	a.waitFor("Online (1)")
+	a.waitFor("#lobby · 1 here")
 }
 
 func TestSendButtonClick(t *testing.T) {

@@ -187,13 +187,15 @@ func (c sessionChat) Command(where, name, args string) ([]string, error) {
 		return c.s.whois(c.user, args)
 	case "motd":
 		return c.s.setMOTD(c.user, args)
-	case "theme", "timestamps", "bell":
+	case "theme", "timestamps", "bell", "panel":
 		if err := c.s.acc.UpdatePrefs(c.user, func(p *accounts.Prefs) error {
 			switch name {
 			case "theme":
 				p.Theme = args
 			case "timestamps":
 				p.Timestamps = args
+			case "panel":
+				p.Panel = args
 			default:
 				p.Bell = args
 			}
@@ -350,14 +352,18 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		Ignore:     prefs.Ignore,
 		Cache:      s.formats,
 		Profile:    profile,
+		Panel:      prefs.Panel == "on",
+		// The model draws itself: it scrolls the pane and sends only the
+		// rows that changed, where Bubble Tea's renderer would rewrite
+		// every row that moved.
+		Output: sess,
+		FPS:    s.cfg.FPS,
 	})
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
 		tea.WithOutput(sess),
 		tea.WithContext(ctx),
-		tea.WithAltScreen(),
-		tea.WithMouseCellMotion(),
-		tea.WithFPS(s.cfg.FPS),
+		tea.WithoutRenderer(),
 		tea.WithoutSignalHandler(),
 	)
 
@@ -395,6 +401,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	_, runErr := p.Run()
 	cancel()
 	p.Kill()
+	model.CloseScreen()
 	s.saveLastRead(user, model.LastIDs())
 	if err := model.Err(); err != nil {
 		return errors.New(endReason(err))

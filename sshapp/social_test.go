@@ -143,7 +143,7 @@ func TestModelMultiline(t *testing.T) {
 	}
 	m.Update(incomingMsg{msgs: []room.Message{{ID: 1, Time: t0, Kind: room.KindMessage, From: "alice", Text: "line one\nline two"}}})
 	v := checkView(t, m, 80, 24)
-	if !strings.Contains(v, "09:30 alice: line one ") || !strings.Contains(v, "\n             line two") {
+	if !strings.Contains(v, "09:30 alice: line one\n             line two\n") {
 		t.Fatalf("multi-line message not shown as an indented block:\n%s", v)
 	}
 }

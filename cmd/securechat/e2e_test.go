@@ -143,7 +143,11 @@ func TestE2ETwoUsersChatInTmux(t *testing.T) {
 	start("bob", "copper lantern meadow 22")
 	tm.waitScreen("bob", "Welcome to #lobby, bob. Online (2): ")
 	tm.waitScreen("alice", "→ bob joined")
-	tm.waitScreen("alice", "│ Online (2)") // the list at the right follows
+	tm.waitScreen("alice", "alice · #lobby · 2 here") // the status line follows
+	// F2 shows the side panel; messages then scroll the pane beside it.
+	tm.run("send-keys", "-t", "alice", "F2")
+	tm.waitScreen("alice", "│ Online (2)")
+	tm.waitScreen("alice", "│ bob")
 
 	// ssh had a terminal under tmux, yet with SSH_ASKPASS_REQUIRE=force the
 	// registration prompts went to askpass.
