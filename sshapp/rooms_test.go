@@ -135,7 +135,7 @@ func TestTwoUsersTwoRooms(t *testing.T) {
 	ts = startServer(t, dir, func(c *Config) { c.TopicsPath = filepath.Join(dir, "topics.json") })
 	a2 := openUI(t, ts.login("alice", "secret-nyvpr"), 120, 30)
 	a2.waitFor("#lobby · 1 here · #go ·") // listed, not on screen yet
-	a2.send("\x0e")      // Ctrl+N
+	a2.send("\x0e")                       // Ctrl+N
 	a2.waitFor("#go · 1 here · #lobby · all things Go")
 	a2.waitFor("alice: gophers only")
 }
