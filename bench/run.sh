@@ -3,6 +3,8 @@
 # loopback, each bounded in time by the load tool. Results go to OUT as JSON
 # (one file per run) plus the tool's table on stderr.
 #   bench/run.sh OUT [W1 W1stalled W2 W3 W4 W5 idle100 idle500 idle1000]
+# BENCH_PROFILE=1 also writes the server's CPU profile of each run to OUT.
+# BENCH_PIN=1 pins the server to CPU 0 and the load tool to CPU 1.
 set -euo pipefail
 out=${1:?usage: bench/run.sh OUT [workloads...]}
 shift
@@ -18,8 +20,13 @@ data=${BENCH_DATA:-/tmp/securechat-bench-data}
 port=${BENCH_PORT:-22022}
 addr=127.0.0.1:$port
 
+pin_server=() pin_load=
+if [ -n "${BENCH_PIN:-}" ]; then
+	pin_server=(taskset -c 0) pin_load="taskset -c 1"
+fi
+
 server() {
-	"$bin/securechat" --data "$data" --listen "$addr" --bcrypt-cost 10 --log-level warn "$@" 2>>"$out/server.log" &
+	"${pin_server[@]}" "$bin/securechat" --data "$data" --listen "$addr" --bcrypt-cost 10 --log-level warn "$@" 2>>"$out/server.log" &
 	spid=$!
 	for _ in $(seq 100); do
 		if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then return; fi
@@ -48,10 +55,12 @@ for w in "${runs[@]}"; do
 	idle1000) args=(--sessions 1000 --senders 0 --warmup 0s --duration 10s --connect-timeout 180s) ;;
 	*) echo "unknown workload $w" >&2; exit 2 ;;
 	esac
-	server
-	echo "== $w" >&2
 	n=1
 	while [ -e "$out/$w.$n.json" ]; do n=$((n + 1)); done
-	"$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.$n.json" || echo "$w exited $?" >&2
+	extra=()
+	[ -z "${BENCH_PROFILE:-}" ] || extra=(--cpuprofile "$out/$w.$n.pprof")
+	server "${extra[@]}"
+	echo "== $w" >&2
+	$pin_load "$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.$n.json" || echo "$w exited $?" >&2
 	stop
 done

@@ -161,3 +161,28 @@ func FuzzTailRecovery(f *testing.F) {
 		sameEntry(t, got[0], e)
 	})
 }
+
+// FuzzPeekID checks that peekID never disagrees with a full decode: when it
+// reads an ID from a line, that line decodes to an entry with that ID or
+// not at all.
+func FuzzPeekID(f *testing.F) {
+	for _, s := range []string{
+		`{"id":1,"time":"2025-03-01T12:00:00Z","kind":"msg","from":"alice","text":"hi"}`,
+		`{"id":18446744073709551615,"text":""}`,
+		`{"id":99999999999999999999,"text":""}`,
+		`{"id":,"text":""}`,
+		`{"id":12`,
+		`{"id":007,"text":""}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		id, ok := peekID(b)
+		if !ok {
+			return
+		}
+		if e, err := ParseLine(b); err == nil && e.ID != id {
+			t.Fatalf("peekID read %d, the line decodes to ID %d", id, e.ID)
+		}
+	})
+}

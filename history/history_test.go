@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -857,4 +858,90 @@ func TestRealENOSPC(t *testing.T) {
 		t.Fatalf("LastID after reopen = %d, want %d", l.LastID(), id+7)
 	}
 	wantIDs(t, "file", entriesOf(checkFile(t, path)), idRange(1, id+7))
+}
+
+// TestSinceFiltered checks that a filtered read returns what the plain one
+// does, decodes only the lines that contain the filter's bytes, stops at
+// MaxLines saying so, and still decodes lines in a shape it cannot peek at.
+func TestSinceFiltered(t *testing.T) {
+	path := tempPath(t)
+	l := openT(t, path, Options{}, 64)
+	es := entries(1, 200)
+	for i := range es {
+		if es[i].ID%17 == 0 {
+			es[i].Kind, es[i].To = "sealed", "bob"
+		}
+	}
+	if err := l.AppendBatch(es); err != nil {
+		t.Fatal(err)
+	}
+	sealed := func(e Entry) bool { return e.Kind == "sealed" && e.To == "bob" }
+	needle := []byte(`"kind":"sealed"`)
+	for _, after := range []uint64{0, 1, 16, 17, 18, 100, 199, 200, 500} {
+		for _, max := range []int{1, 3, 100} {
+			want := must(l.Since(after, sealed, max))
+			got, complete, err := l.SinceFiltered(after, sealed, max, Filter{Contains: needle})
+			if err != nil || !complete {
+				t.Fatalf("after %d: complete %v, err %v", after, complete, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("after %d max %d: filtered read %v, plain read %v", after, max, ids(got), ids(want))
+			}
+		}
+	}
+	// MaxLines: the last 50 lines (151 to 200) hold 153, 170 and 187.
+	got, complete, err := l.SinceFiltered(0, sealed, 100, Filter{Contains: needle, MaxLines: 50})
+	if err != nil || complete {
+		t.Fatalf("a read stopped at MaxLines says complete %v (%v)", complete, err)
+	}
+	wantIDs(t, "SinceFiltered", got, []uint64{153, 170, 187})
+	if _, complete, _ := l.SinceFiltered(190, sealed, 100, Filter{MaxLines: 50}); !complete {
+		t.Fatal("a read that reached afterID within MaxLines says incomplete")
+	}
+
+	// A line in another shape (fields reordered by some other writer) is
+	// decoded, not skipped or taken for the end.
+	path2 := tempPath(t)
+	odd := `{"kind":"msg","id":5,"time":"2025-03-01T12:00:00Z","from":"x","text":"t"}` + "\n"
+	var b bytes.Buffer
+	b.Write(encodeLines(t, entries(1, 4)))
+	b.WriteString(odd)
+	b.Write(encodeLines(t, entries(6, 6)))
+	if err := os.WriteFile(path2, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l2 := openT(t, path2, Options{}, 64)
+	got, _, err = l2.SinceFiltered(3, nil, 10, Filter{Contains: []byte("no such bytes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, "SinceFiltered over an odd line", got, []uint64{5})
+}
+
+// TestTailFiltered checks that a filtered tail returns what the plain one
+// does and stops at MaxLines saying so.
+func TestTailFiltered(t *testing.T) {
+	l := openT(t, tempPath(t), Options{}, 64)
+	es := entries(1, 100)
+	for i := range es {
+		if es[i].ID%9 == 0 {
+			es[i].Kind, es[i].To = "sealed", "bob"
+		}
+	}
+	if err := l.AppendBatch(es); err != nil {
+		t.Fatal(err)
+	}
+	sealed := func(e Entry) bool { return e.Kind == "sealed" && e.To == "bob" }
+	for _, n := range []int{1, 4, 11, 12, 50} {
+		want := must(l.Tail(n, sealed))
+		got, complete, err := l.TailFiltered(n, sealed, Filter{Contains: []byte(`"kind":"sealed"`)})
+		if err != nil || !complete || !reflect.DeepEqual(got, want) {
+			t.Fatalf("n %d: filtered tail %v (complete %v, %v), plain %v", n, ids(got), complete, err, ids(want))
+		}
+	}
+	got, complete, err := l.TailFiltered(50, sealed, Filter{MaxLines: 20})
+	if err != nil || complete {
+		t.Fatalf("a tail stopped at MaxLines says complete %v (%v)", complete, err)
+	}
+	wantIDs(t, "TailFiltered", got, []uint64{81, 90, 99})
 }

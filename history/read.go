@@ -124,6 +124,12 @@ func (s *backScanner) skipLong(hi int64) (line, error) {
 // damage to one line never hides its neighbours. It holds the read lock, so
 // fn must not call the Log.
 func (l *Log) walk(fn func(Entry) bool) error {
+	return l.walkRaw(nil, fn)
+}
+
+// walkRaw is walk with a look at each line's bytes first: pre (when not
+// nil) says whether to decode the line for fn, and whether to go on.
+func (l *Log) walkRaw(pre func(raw []byte) (parse, more bool), fn func(Entry) bool) error {
 	l.rw.RLock()
 	defer l.rw.RUnlock()
 	if l.closed {
@@ -141,6 +147,15 @@ func (l *Log) walk(fn func(Entry) bool) error {
 			l.logWarn("skipping overlong line", "path", l.path, "offset", ln.off, "bytes", ln.end-ln.off-1)
 			continue
 		}
+		if pre != nil {
+			parse, more := pre(ln.data)
+			if !more {
+				return nil
+			}
+			if !parse {
+				continue
+			}
+		}
 		e, err := ParseLine(ln.data)
 		if err != nil {
 			l.logWarn("skipping unreadable line", "path", l.path, "offset", ln.off, "err", err)
@@ -157,21 +172,37 @@ func (l *Log) walk(fn func(Entry) bool) error {
 // cost follows what it returns plus what keep rejects, not the file's size.
 // keep must not call the Log.
 func (l *Log) Tail(n int, keep func(Entry) bool) ([]Entry, error) {
+	es, _, err := l.TailFiltered(n, keep, Filter{})
+	return es, err
+}
+
+// TailFiltered is Tail with a Filter. complete is false when the read
+// stopped at f.MaxLines with fewer than n entries.
+func (l *Log) TailFiltered(n int, keep func(Entry) bool, f Filter) (es []Entry, complete bool, err error) {
 	if n <= 0 {
-		return nil, nil
+		return nil, true, nil
 	}
 	var out []Entry
-	err := l.walk(func(e Entry) bool {
+	lines := 0
+	complete = true
+	err = l.walkRaw(func(raw []byte) (parse, more bool) {
+		lines++
+		if f.MaxLines > 0 && lines > f.MaxLines {
+			complete = false
+			return false, false
+		}
+		return f.Contains == nil || bytes.Contains(raw, f.Contains) || !bytes.HasPrefix(raw, []byte(`{"id":`)), true
+	}, func(e Entry) bool {
 		if keep == nil || keep(e) {
 			out = append(out, e)
 		}
 		return len(out) < n
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	slices.Reverse(out)
-	return out, nil
+	return out, complete, nil
 }
 
 // Since returns entries with ID greater than afterID for which keep returns
@@ -180,13 +211,45 @@ func (l *Log) Tail(n int, keep func(Entry) bool) ([]Entry, error) {
 // backwards from the end until an ID at or below afterID, so its cost follows
 // how far behind afterID is, not the file's size. keep must not call the Log.
 func (l *Log) Since(afterID uint64, keep func(Entry) bool, max int) ([]Entry, error) {
+	es, _, err := l.SinceFiltered(afterID, keep, max, Filter{})
+	return es, err
+}
+
+// Filter makes a backward read cheaper when it looks for rare entries.
+type Filter struct {
+	// Contains, when set, skips every line that does not contain it
+	// without decoding the line: only its ID is read, to know where to
+	// stop. keep still decides about the lines that do contain it.
+	Contains []byte
+	// MaxLines, when above 0, ends the read after that many lines.
+	MaxLines int
+}
+
+// SinceFiltered is Since with a Filter. complete is false when the read
+// stopped at f.MaxLines before reaching afterID.
+func (l *Log) SinceFiltered(afterID uint64, keep func(Entry) bool, max int, f Filter) (es []Entry, complete bool, err error) {
 	if max <= 0 {
-		return nil, nil
+		return nil, true, nil
 	}
 	// out is newest first; only its last max elements (the oldest) can be
 	// returned, so it is trimmed as it grows to keep memory near max.
 	var out []Entry
-	err := l.walk(func(e Entry) bool {
+	lines := 0
+	complete = true
+	err = l.walkRaw(func(raw []byte) (parse, more bool) {
+		lines++
+		if f.MaxLines > 0 && lines > f.MaxLines {
+			complete = false
+			return false, false
+		}
+		if f.Contains == nil || bytes.Contains(raw, f.Contains) {
+			return true, true
+		}
+		if id, ok := peekID(raw); ok {
+			return false, id > afterID
+		}
+		return true, true // not in the writer's shape: decode it to be sure
+	}, func(e Entry) bool {
 		if e.ID <= afterID {
 			return false
 		}
@@ -199,11 +262,32 @@ func (l *Log) Since(afterID uint64, keep func(Entry) bool, max int) ([]Entry, er
 		return true
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(out) > max {
 		out = out[len(out)-max:]
 	}
 	slices.Reverse(out)
-	return out, nil
+	return out, complete, nil
+}
+
+// peekID reads the ID of a line as the log writes it, {"id":N,...,
+// without decoding the rest.
+func peekID(raw []byte) (uint64, bool) {
+	const prefix = `{"id":`
+	if !bytes.HasPrefix(raw, []byte(prefix)) {
+		return 0, false
+	}
+	var id uint64
+	i := len(prefix)
+	for ; i < len(raw) && raw[i] >= '0' && raw[i] <= '9'; i++ {
+		if i-len(prefix) >= 19 {
+			return 0, false // more digits than a uint64 safely holds
+		}
+		id = id*10 + uint64(raw[i]-'0')
+	}
+	if i == len(prefix) || i >= len(raw) || raw[i] != ',' {
+		return 0, false
+	}
+	return id, true
 }

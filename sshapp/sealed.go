@@ -227,6 +227,10 @@ func (s *Server) cmdDM(sess ssh.Session, user string, args []string) int {
 // sealedFor keeps sealed messages user receives, and with sent also those
 // user sent (a message sealed on the sender's machine may not be sealed to
 // the sender's own keys).
+// sealedLines makes reads for sealed messages skip, undecoded, every line
+// of the log that is not one: they are rare among the room's messages.
+var sealedLines = history.Filter{Contains: []byte(`"kind":"` + string(room.KindSealed) + `"`)}
+
 func sealedFor(user string, sent bool) func(history.Entry) bool {
 	return func(e history.Entry) bool {
 		return e.Kind == string(room.KindSealed) && (e.To == user || sent && e.From == user)
@@ -252,9 +256,9 @@ func (s *Server) cmdInbox(sess ssh.Session, user string, args []string) int {
 	var es []history.Entry
 	var err error
 	if *since > 0 {
-		es, err = s.hist.Since(*since, sealedFor(user, *sent), *n)
+		es, _, err = s.hist.SinceFiltered(*since, sealedFor(user, *sent), *n, sealedLines)
 	} else {
-		es, err = s.hist.Tail(*n, sealedFor(user, *sent))
+		es, _, err = s.hist.TailFiltered(*n, sealedFor(user, *sent), sealedLines)
 	}
 	if err != nil {
 		s.log.Error("read inbox", "err", err)

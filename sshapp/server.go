@@ -51,6 +51,8 @@ type History interface {
 	AppendBatch(es []history.Entry) error
 	Tail(n int, keep func(history.Entry) bool) ([]history.Entry, error)
 	Since(afterID uint64, keep func(history.Entry) bool, max int) ([]history.Entry, error)
+	TailFiltered(n int, keep func(history.Entry) bool, f history.Filter) ([]history.Entry, bool, error)
+	SinceFiltered(afterID uint64, keep func(history.Entry) bool, max int, f history.Filter) ([]history.Entry, bool, error)
 	LastID() uint64
 }
 

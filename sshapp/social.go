@@ -164,16 +164,27 @@ func (s *Server) setMOTD(user, text string) ([]string, error) {
 
 // loginNotices are shown after the welcome: the message of the day, and how
 // many sealed messages came while the user was away.
+// loginScanLines bounds how far back a login looks for private messages.
+const loginScanLines = 100_000
+
 func (s *Server) loginNotices(sess ssh.Session, user string, lastRead uint64) []string {
 	var out []string
 	if m := s.motd(); m != "" {
 		out = append(out, "Message of the day: "+m)
 	}
 	if lastRead > 0 {
-		es, err := s.hist.Since(lastRead, sealedFor(user, false), 1000)
-		if err == nil && len(es) > 0 {
-			out = append(out, fmt.Sprintf("%d private messages while you were away. Open them on your machine: %s --since %d | securechat-decrypt",
-				len(es), s.inboxHint(sess, user), lastRead))
+		// Logins must not cost more the longer the user was away: the
+		// count looks at the newest loginScanLines messages at most.
+		f := sealedLines
+		f.MaxLines = loginScanLines
+		es, complete, err := s.hist.SinceFiltered(lastRead, sealedFor(user, false), 1000, f)
+		open := fmt.Sprintf("Open them on your machine: %s --since %d | securechat-decrypt", s.inboxHint(sess, user), lastRead)
+		switch {
+		case err != nil:
+		case !complete:
+			out = append(out, fmt.Sprintf("Private messages may have arrived while you were away (%d among the newest %d messages). %s", len(es), loginScanLines, open))
+		case len(es) > 0:
+			out = append(out, fmt.Sprintf("%d private messages while you were away. %s", len(es), open))
 		}
 	}
 	return out

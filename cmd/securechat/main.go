@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -42,6 +43,7 @@ type options struct {
 	maxMessage  int
 	fps         int
 	logLevel    string
+	cpuProfile  string
 	publicHost  string
 	admin       string
 	motd        string
@@ -77,6 +79,7 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.IntVar(&o.maxMessage, "max-message", 2000, "longest message, in characters")
 	fs.IntVar(&o.fps, "fps", 30, "highest screen refresh rate per session")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file, for benchmarks")
 	fs.StringVar(&o.admin, "admin", "", "make this existing user an admin at start")
 	fs.StringVar(&o.motd, "motd", "", "file holding the message of the day, shown with the welcome; admins change it with /motd (default DATA/motd.txt)")
 	fs.StringVar(&o.publicHost, "hostname", "", "host name shown to users in commands to copy (default: this machine's name)")
@@ -264,6 +267,17 @@ func serve(o options, logger *log.Logger) error {
 		return err
 	}
 	defer lock.Unlock()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	signer, err := hostkeys.LoadOrCreate(filepath.Join(o.data, hostkeys.FileName))
 	if err != nil {
