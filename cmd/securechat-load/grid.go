@@ -248,8 +248,13 @@ func (g *grid) scrollUp(from, n int) {
 	}
 	moved := g.cells[from : g.bot+1]
 	rotate(moved, n)
-	for _, row := range moved[len(moved)-n:] {
+	// A row not yet observed stays so where it moved to: a token written
+	// and scrolled up within one read still counts as shown.
+	flags := g.dirty[from : g.bot+1]
+	rotate(flags, n)
+	for i, row := range moved[len(moved)-n:] {
 		fillBlank(row)
+		flags[len(flags)-n+i] = false
 	}
 }
 
@@ -261,19 +266,22 @@ func (g *grid) scrollDown(from, n int) {
 	}
 	moved := g.cells[from : g.bot+1]
 	rotate(moved, len(moved)-n)
-	for _, row := range moved[:n] {
+	flags := g.dirty[from : g.bot+1]
+	rotate(flags, len(flags)-n)
+	for i, row := range moved[:n] {
 		fillBlank(row)
+		flags[i] = false
 	}
 }
 
 // rotate turns rows left by k, reusing the row buffers.
-func rotate(rows [][]rune, k int) {
+func rotate[T any](rows []T, k int) {
 	reverse(rows[:k])
 	reverse(rows[k:])
 	reverse(rows)
 }
 
-func reverse(rows [][]rune) {
+func reverse[T any](rows []T) {
 	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
 		rows[i], rows[j] = rows[j], rows[i]
 	}

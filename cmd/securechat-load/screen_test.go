@@ -156,6 +156,17 @@ func TestGridChangedRows(t *testing.T) {
 	if len(rows) != 0 {
 		t.Errorf("scrolling reported rows %v as changed", rows)
 	}
+	// A token printed and then scrolled up within one read is reported
+	// where it went: the server's frames scroll a region, and two frames
+	// can arrive in one read.
+	g = newGrid(20, 6)
+	g.forget()
+	g.write([]byte("\x1b[1;4r\x1b[4;1Ha: t1-2-abcde\x1b[4;1H\n\nnext"))
+	var got []string
+	g.changedRows(func(_ int, row []rune) { got = append(got, tokensIn(row)...) })
+	if !slices.Contains(got, "1-2-abcde") {
+		t.Errorf("a token scrolled up in the read that printed it was not reported: %q", got)
+	}
 }
 
 func tokensIn(row []rune) []string {

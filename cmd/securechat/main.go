@@ -44,6 +44,7 @@ type options struct {
 	fps         int
 	logLevel    string
 	cpuProfile  string
+	pprofAddr   string
 	publicHost  string
 	admin       string
 	motd        string
@@ -80,6 +81,7 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.IntVar(&o.fps, "fps", 30, "highest screen refresh rate per session")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file, for benchmarks")
+	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060, for benchmarks")
 	fs.StringVar(&o.admin, "admin", "", "make this existing user an admin at start")
 	fs.StringVar(&o.motd, "motd", "", "file holding the message of the day, shown with the welcome; admins change it with /motd (default DATA/motd.txt)")
 	fs.StringVar(&o.publicHost, "hostname", "", "host name shown to users in commands to copy (default: this machine's name)")
@@ -277,6 +279,11 @@ func serve(o options, logger *log.Logger) error {
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if o.pprofAddr != "" {
+		if err := servePprof(o.pprofAddr, logger); err != nil {
+			return err
+		}
 	}
 
 	signer, err := hostkeys.LoadOrCreate(filepath.Join(o.data, hostkeys.FileName))
