@@ -112,7 +112,7 @@ type Room struct {
 }
 
 type pendingMsg struct {
-	msg    Message
+	msg    *Message // shared by every session it is queued for
 	except *Subscription
 	result chan error
 }
@@ -395,7 +395,8 @@ func (r *Room) publish(ctx context.Context, msg Message, except *Subscription) (
 	r.nextID++
 	msg.ID = r.nextID
 	msg.Time = r.now().UTC()
-	r.pending = append(r.pending, pendingMsg{msg: msg, except: except, result: res})
+	shared := msg
+	r.pending = append(r.pending, pendingMsg{msg: &shared, except: except, result: res})
 	r.mu.Unlock()
 	select {
 	case r.wake <- struct{}{}:
@@ -433,7 +434,7 @@ func (r *Room) commitLoop() {
 
 		msgs = msgs[:0]
 		for _, p := range batch {
-			msgs = append(msgs, p.msg)
+			msgs = append(msgs, *p.msg)
 		}
 		var err error
 		if r.journal != nil {
@@ -470,7 +471,7 @@ func (r *Room) SendPrivate(from, to, text string) (Message, error) {
 	if !online {
 		return msg, ErrNotOnline
 	}
-	p := []pendingMsg{{msg: msg}}
+	p := []pendingMsg{{msg: &msg}}
 	for _, s := range *r.subList.Load() {
 		s.pushBatch(p)
 	}
@@ -480,7 +481,7 @@ func (r *Room) SendPrivate(from, to, text string) (Message, error) {
 // Notify shows a notice to one user's live sessions only (whatever room
 // they are looking at).
 func (r *Room) Notify(user, text string) {
-	p := []pendingMsg{{msg: Message{Time: r.now().UTC(), Kind: KindSystem, To: user, Text: text}}}
+	p := []pendingMsg{{msg: &Message{Time: r.now().UTC(), Kind: KindSystem, To: user, Text: text}}}
 	for _, s := range *r.subList.Load() {
 		if s.User == user {
 			s.pushBatch(p)
@@ -533,8 +534,8 @@ type Subscription struct {
 	done   chan struct{}
 
 	mu      sync.Mutex
-	pending []Message
-	spare   []Message
+	pending []*Message
+	spare   []*Message
 	err     error
 	rooms   map[string]bool // the rooms this session is in
 }
@@ -583,8 +584,9 @@ func (s *Subscription) Err() error {
 }
 
 // Drain takes every waiting message, oldest first. The returned slice is
-// valid until the next Drain.
-func (s *Subscription) Drain() []Message {
+// valid until the next Drain; the messages are shared by every session
+// that received them, so they must not be changed.
+func (s *Subscription) Drain() []*Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.pending
@@ -604,10 +606,10 @@ func (s *Subscription) pushBatch(batch []pendingMsg) {
 		if p.except == s {
 			continue
 		}
-		if m := &p.msg; m.To != "" && m.To != s.User && m.From != s.User {
+		if m := p.msg; m.To != "" && m.To != s.User && m.From != s.User {
 			continue
 		}
-		if m := &p.msg; m.To == "" && m.Room != "" && !s.rooms[m.Room] {
+		if m := p.msg; m.To == "" && m.Room != "" && !s.rooms[m.Room] {
 			continue
 		}
 		if len(s.pending) >= s.limit {

@@ -54,7 +54,9 @@ func recv(t *testing.T, sub *Subscription, n int) []Message {
 	for len(got) < n {
 		select {
 		case <-sub.Ready():
-			got = append(got, sub.Drain()...)
+			for _, m := range sub.Drain() {
+				got = append(got, *m)
+			}
 		case <-deadline:
 			t.Fatalf("got %d messages, want %d: %+v", len(got), n, got)
 		}
@@ -409,5 +411,43 @@ func TestRooms(t *testing.T) {
 	}
 	if len(r.RoomMembers("go")) != 0 {
 		t.Fatal("go not empty")
+	}
+}
+
+// TestSessionsShareMessages: a message is queued for every session as one
+// shared value, not a copy each, so a room of N sessions holds it once.
+func TestSessionsShareMessages(t *testing.T) {
+	r := newRoom(t, Options{})
+	ctx := context.Background()
+	a, err := r.Join(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Join(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Publish(ctx, Message{Kind: KindMessage, From: "a", Text: "shared"}); err != nil {
+		t.Fatal(err)
+	}
+	last := func(s *Subscription) *Message {
+		deadline := time.After(5 * time.Second)
+		var found *Message
+		for found == nil {
+			select {
+			case <-s.Ready():
+				for _, m := range s.Drain() {
+					if m.Text == "shared" {
+						found = m
+					}
+				}
+			case <-deadline:
+				t.Fatal("message not delivered")
+			}
+		}
+		return found
+	}
+	if ma, mb := last(a), last(b); ma != mb {
+		t.Fatalf("each session got its own copy (%p, %p)", ma, mb)
 	}
 }

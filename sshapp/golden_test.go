@@ -48,11 +48,10 @@ func TestGoldenScreen(t *testing.T) {
 					},
 				})
 				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(width, 16))
-				tm.Send(incomingMsg{msgs: []room.Message{
-					{ID: 3, Time: t0.Add(2 * time.Minute), Kind: room.KindMessage, Room: "lobby", From: "carol", Text: "a longer message that has to wrap onto a second row, with 你好 and 👍 in it, @alice"},
-					{ID: 4, Time: t0.Add(3 * time.Minute), Kind: room.KindEmote, Room: "lobby", From: "bob", Text: "waves"},
-					{ID: 5, Time: t0.Add(3 * time.Minute), Kind: room.KindMessage, Room: "go", From: "bob", Text: "in go"},
-				}, members: []string{"alice", "bob", "carol"}})
+				tm.Send(incomingMsg{msgs: ptrs(
+					room.Message{ID: 3, Time: t0.Add(2 * time.Minute), Kind: room.KindMessage, Room: "lobby", From: "carol", Text: "a longer message that has to wrap onto a second row, with 你好 and 👍 in it, @alice"},
+					room.Message{ID: 4, Time: t0.Add(3 * time.Minute), Kind: room.KindEmote, Room: "lobby", From: "bob", Text: "waves"},
+					room.Message{ID: 5, Time: t0.Add(3 * time.Minute), Kind: room.KindMessage, Room: "go", From: "bob", Text: "in go"}), members: []string{"alice", "bob", "carol"}})
 				tm.Type("draft")
 				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("draft")) },
 					teatest.WithDuration(5*time.Second))

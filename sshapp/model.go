@@ -21,8 +21,8 @@ type (
 	// incomingMsg carries everything the room queued for this session since
 	// the last batch: one Send, one render, however many messages.
 	incomingMsg struct {
-		msgs    []room.Message
-		members []string // the lobby's members, when they changed
+		msgs    []*room.Message // shared with every session: read-only
+		members []string        // the lobby's members, when they changed
 		// roomMembers holds the members of rooms whose membership changed.
 		roomMembers map[string][]string
 	}
@@ -224,8 +224,8 @@ type view struct {
 
 // entry is a message or a local notice as kept for re-wrapping.
 type entry struct {
-	msg   room.Message
-	local string // set for local notices
+	msg   *room.Message // shared with other sessions: read-only; nil for local notices
+	local string        // set for local notices
 	style func(string) string
 }
 
@@ -289,7 +289,7 @@ func (m *Model) openView(r RoomState) *view {
 	m.views[r.Name] = v
 	m.order = append(m.order, r.Name)
 	marked := r.LastRead == 0
-	for _, b := range r.Backlog {
+	for i, b := range r.Backlog {
 		if !marked && b.ID > r.LastRead {
 			m.addTo(v, entry{local: "— new since your last visit —", style: m.notice})
 			marked = true
@@ -298,7 +298,7 @@ func (m *Model) openView(r RoomState) *view {
 			v.lastID = b.ID
 		}
 		if !m.hidden(b) {
-			m.addTo(v, entry{msg: b})
+			m.addTo(v, entry{msg: &r.Backlog[i]})
 		}
 	}
 	if len(r.Backlog) > 0 {
@@ -423,13 +423,13 @@ func (m *Model) formatAt(e entry, w int) []line {
 	shared := m.cfg.Cache != nil && e.msg.ID != 0 && e.msg.To == "" && m.cfg.Location == time.UTC &&
 		!mentions(e.msg.Text, m.cfg.User)
 	if !shared {
-		return formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location, m.cfg.Timestamps)
+		return formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, *e.msg, w, m.cfg.Location, m.cfg.Timestamps)
 	}
 	k := formatKey{id: e.msg.ID, width: w, profile: m.cfg.Profile, theme: m.st.Theme(), stamps: m.cfg.Timestamps}
 	if l, ok := m.cfg.Cache.get(k); ok {
 		return l
 	}
-	l := formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, e.msg, w, m.cfg.Location, m.cfg.Timestamps)
+	l := formatMessage(m.st, m.cfg.User, m.cfg.InboxHint, *e.msg, w, m.cfg.Location, m.cfg.Timestamps)
 	m.cfg.Cache.put(k, l)
 	return l
 }
@@ -494,7 +494,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if rm.To == "" && rm.Room != "" {
 				v = m.views[rm.Room]
 			}
-			if v == nil || m.hidden(rm) {
+			if v == nil || m.hidden(*rm) {
 				continue
 			}
 			if rm.ID != 0 && rm.To == "" {
@@ -508,7 +508,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.statusDirty = true
 			}
 			m.addTo(v, entry{msg: rm})
-			ring = ring || m.rings(rm)
+			ring = ring || m.rings(*rm)
 			if (rm.Kind == room.KindPrivate || rm.Kind == room.KindSealed) && rm.To == m.cfg.User && rm.From != m.cfg.User {
 				m.lastPrivate = rm.From
 			}

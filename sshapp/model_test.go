@@ -171,10 +171,9 @@ func TestModelFailedSendKeepsText(t *testing.T) {
 
 func TestModelIncomingAndLayout(t *testing.T) {
 	m := newTestModel(80, 24, nil, room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: "from the backlog"})
-	m.Update(incomingMsg{msgs: []room.Message{
-		{ID: 2, Time: t0, Kind: room.KindJoin, From: "carol", Text: "carol joined"},
-		{ID: 3, Time: t0, Kind: room.KindMessage, From: "carol", Text: "hi all"},
-	}, members: []string{"alice", "bob", "carol"}})
+	m.Update(incomingMsg{msgs: ptrs(
+		room.Message{ID: 2, Time: t0, Kind: room.KindJoin, From: "carol", Text: "carol joined"},
+		room.Message{ID: 3, Time: t0, Kind: room.KindMessage, From: "carol", Text: "hi all"}), members: []string{"alice", "bob", "carol"}})
 	v := checkView(t, m, 80, 24)
 	for _, want := range []string{"09:30 bob: from the backlog", "→ carol joined", "09:30 carol: hi all", "alice · #lobby · 3 here", "SHA256:testfingerprint", "[ Send ]", "Welcome to #lobby, alice"} {
 		if !strings.Contains(v, want) {
@@ -206,11 +205,10 @@ func TestModelWideCharactersStayInBounds(t *testing.T) {
 	for _, w := range []int{40, 80, 120, 200, 300} {
 		t.Run(fmt.Sprint(w), func(t *testing.T) {
 			m := newTestModel(w, 20, nil)
-			m.Update(incomingMsg{msgs: []room.Message{
-				{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: strings.Repeat("你好世界 👍🏽 ", 20)},
-				{ID: 2, Time: t0, Kind: room.KindMessage, From: "bob", Text: strings.Repeat("x", 300)},
-				{ID: 3, Time: t0, Kind: room.KindMessage, From: "bob", Text: "line one\nline two"},
-			}})
+			m.Update(incomingMsg{msgs: ptrs(
+				room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: strings.Repeat("你好世界 👍🏽 ", 20)},
+				room.Message{ID: 2, Time: t0, Kind: room.KindMessage, From: "bob", Text: strings.Repeat("x", 300)},
+				room.Message{ID: 3, Time: t0, Kind: room.KindMessage, From: "bob", Text: "line one\nline two"})})
 			typeText(m, strings.Repeat("日本語", 30))
 			checkView(t, m, w, 20)
 		})
@@ -223,7 +221,7 @@ func TestModelScrolling(t *testing.T) {
 	for i := range 50 {
 		msgs = append(msgs, room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: fmt.Sprintf("message %02d", i)})
 	}
-	m.Update(incomingMsg{msgs: msgs})
+	m.Update(incomingMsg{msgs: ptrs(msgs...)})
 	if v := checkView(t, m, 80, 12); !strings.Contains(v, "message 49") {
 		t.Fatalf("not at the bottom:\n%s", v)
 	}
@@ -234,7 +232,7 @@ func TestModelScrolling(t *testing.T) {
 	}
 	// New messages while reading back do not move the view.
 	before := v
-	m.Update(incomingMsg{msgs: []room.Message{{ID: 51, Time: t0, Kind: room.KindMessage, From: "bob", Text: "newest"}}})
+	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 51, Time: t0, Kind: room.KindMessage, From: "bob", Text: "newest"})})
 	if after := checkView(t, m, 80, 12); !strings.Contains(after, "message 4") || strings.Contains(after, "newest") {
 		t.Fatalf("view moved while scrolled back:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
@@ -341,7 +339,7 @@ func TestModelEnded(t *testing.T) {
 
 func TestModelSanitisesPeerText(t *testing.T) {
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.ANSI256), Width: 80, Height: 10})
-	m.Update(incomingMsg{msgs: []room.Message{{ID: 1, Time: t0, Kind: room.KindMessage, From: "bo\x1b[31mb", Text: "evil\x1b]0;title\x07 \u202etext\x1b[2J"}}})
+	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "bo\x1b[31mb", Text: "evil\x1b]0;title\x07 \u202etext\x1b[2J"})})
 	v := m.View()
 	for _, bad := range []string{"\x1b]0", "\x07", "\u202e", "\x1b[2J", "\x1b[31mb"} {
 		if strings.Contains(v, bad) {
@@ -354,7 +352,7 @@ func TestModelSanitisesPeerText(t *testing.T) {
 func TestModelScrollbackBounded(t *testing.T) {
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 10, Scrollback: 100})
 	for i := range 1000 {
-		m.Update(incomingMsg{msgs: []room.Message{{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: "x"}}})
+		m.Update(incomingMsg{msgs: ptrs(room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: "x"})})
 	}
 	if m.v.rows.len() > 100 || len(m.v.msgs) > 100 {
 		t.Fatalf("rows %d msgs %d, want at most 100", m.v.rows.len(), len(m.v.msgs))
@@ -371,18 +369,18 @@ func TestFormatCacheSharesAcrossSessions(t *testing.T) {
 	}
 	a, b := mk("alice"), mk("bob")
 	msg := room.Message{ID: 5, Time: t0, Kind: room.KindMessage, From: "carol", Text: "shared"}
-	a.Update(incomingMsg{msgs: []room.Message{msg}})
+	a.Update(incomingMsg{msgs: ptrs(msg)})
 	if len(cache.cur) != 1 {
 		t.Fatalf("cache holds %d entries after one message", len(cache.cur))
 	}
-	b.Update(incomingMsg{msgs: []room.Message{msg}})
+	b.Update(incomingMsg{msgs: ptrs(msg)})
 	if len(cache.cur) != 1 {
 		t.Fatalf("second session formatted again: %d entries", len(cache.cur))
 	}
 	// Lines that read differently per viewer are never shared.
 	sealed := room.Message{ID: 6, Time: t0, Kind: room.KindSealed, From: "carol", To: "alice", Text: "x"}
-	a.Update(incomingMsg{msgs: []room.Message{sealed}})
-	b.Update(incomingMsg{msgs: []room.Message{sealed}})
+	a.Update(incomingMsg{msgs: ptrs(sealed)})
+	b.Update(incomingMsg{msgs: ptrs(sealed)})
 	if len(cache.cur) != 1 {
 		t.Fatal("a per-viewer line was cached")
 	}
@@ -417,8 +415,8 @@ func BenchmarkIncomingMessage(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				msg := incomingMsg{msgs: []room.Message{{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, Room: "lobby",
-					From: fmt.Sprintf("user%d", i%20), Text: "a short chat message of ordinary length " + strconv.Itoa(i)}}}
+				msg := incomingMsg{msgs: ptrs(room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, Room: "lobby",
+					From: fmt.Sprintf("user%d", i%20), Text: "a short chat message of ordinary length " + strconv.Itoa(i)})}
 				if shared {
 					b.StopTimer()
 					warm.Update(msg)
@@ -435,4 +433,13 @@ func lipglossRenderer(p termenv.Profile) *lipgloss.Renderer {
 	r := lipgloss.NewRenderer(nil, termenv.WithProfile(p))
 	r.SetColorProfile(p)
 	return r
+}
+
+// ptrs makes the shared messages an incomingMsg carries.
+func ptrs(msgs ...room.Message) []*room.Message {
+	out := make([]*room.Message, len(msgs))
+	for i := range msgs {
+		out[i] = &msgs[i]
+	}
+	return out
 }

@@ -27,7 +27,7 @@ func TestModelRoomsSwitchAndUnread(t *testing.T) {
 		t.Fatalf("other rooms not in the status line:\n%s", v)
 	}
 	// A message in #go while the lobby is on screen: unread, not shown.
-	m.Update(incomingMsg{msgs: []room.Message{{ID: 4, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "hey alice, in go"}}})
+	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 4, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "hey alice, in go"})})
 	v = checkView(t, m, 100, 24)
 	if strings.Contains(v, "hey alice, in go") || !strings.Contains(v, "#lobby · 2 here · #go @ ·") {
 		t.Fatalf("unread mention not marked:\n%s", v)

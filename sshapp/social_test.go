@@ -51,7 +51,7 @@ func TestModelBell(t *testing.T) {
 	} {
 		chat := &recordingChat{}
 		m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, Chat: chat, Bell: tc.bell})
-		_, cmd := m.Update(incomingMsg{msgs: []room.Message{tc.msg}})
+		_, cmd := m.Update(incomingMsg{msgs: ptrs(tc.msg)})
 		runCmd(m, cmd)
 		if got := chat.bells > 0; got != tc.want {
 			t.Errorf("bell %s, %+v: rang %v, want %v", tc.bell, tc.msg, got, tc.want)
@@ -66,8 +66,8 @@ func TestModelMentionHighlightIsPersonal(t *testing.T) {
 	}
 	a, b := mk("alice"), mk("bob")
 	msg := room.Message{ID: 9, Time: t0, Kind: room.KindMessage, From: "carol", Text: "alice, look"}
-	a.Update(incomingMsg{msgs: []room.Message{msg}})
-	b.Update(incomingMsg{msgs: []room.Message{msg}})
+	a.Update(incomingMsg{msgs: ptrs(msg)})
+	b.Update(incomingMsg{msgs: ptrs(msg)})
 	highlighted := "\x1b[1;7malice, look"
 	if !strings.Contains(a.View(), highlighted) {
 		t.Fatalf("alice's mention not highlighted: %q", a.View())
@@ -141,7 +141,7 @@ func TestModelMultiline(t *testing.T) {
 	if len(chat.sent) != 1 || chat.sent[0] != "line one\nline two\nthree" {
 		t.Fatalf("sent %q", chat.sent)
 	}
-	m.Update(incomingMsg{msgs: []room.Message{{ID: 1, Time: t0, Kind: room.KindMessage, From: "alice", Text: "line one\nline two"}}})
+	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "alice", Text: "line one\nline two"})})
 	v := checkView(t, m, 80, 24)
 	if !strings.Contains(v, "09:30 alice: line one\n             line two\n") {
 		t.Fatalf("multi-line message not shown as an indented block:\n%s", v)
@@ -156,7 +156,7 @@ func TestModelThemesAndTimestamps(t *testing.T) {
 			made = append(made, theme)
 			return NewThemeStyles(lipglossRenderer(termenv.ANSI256), theme)
 		}})
-	m.Update(incomingMsg{msgs: []room.Message{{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: "hello"}}})
+	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: "hello"})})
 	for _, th := range Themes {
 		typeText(m, "/theme "+th)
 		enter(m)
@@ -207,7 +207,7 @@ func TestModelReplyAndMarker(t *testing.T) {
 	if !strings.Contains(checkView(t, m, 80, 24), "nobody has sent you a private message") {
 		t.Fatal("reply without a private message")
 	}
-	m.Update(incomingMsg{msgs: []room.Message{{Time: t0, Kind: room.KindPrivate, From: "carol", To: "alice", Text: "psst"}}})
+	m.Update(incomingMsg{msgs: ptrs(room.Message{Time: t0, Kind: room.KindPrivate, From: "carol", To: "alice", Text: "psst"})})
 	typeText(m, "/reply back at you")
 	enter(m)
 	if len(chat.commands) != 1 || chat.commands[0] != "msg carol back at you" {
