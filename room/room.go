@@ -538,6 +538,20 @@ type Subscription struct {
 	spare   []*Message
 	err     error
 	rooms   map[string]bool // the rooms this session is in
+	onEnd   func(error)
+}
+
+// OnEnd arranges for f to run, in a goroutine of its own, when the
+// subscription ends (at once if it has ended): a session learns that the
+// room dropped it without a goroutine of its own waiting on Done.
+func (s *Subscription) OnEnd(f func(error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		go f(s.err)
+		return
+	}
+	s.onEnd = f
 }
 
 func (s *Subscription) inRoom(name string) bool {
@@ -641,4 +655,8 @@ func (s *Subscription) endLocked(err error) {
 	s.err = err
 	s.pending = nil
 	close(s.done)
+	if f := s.onEnd; f != nil {
+		s.onEnd = nil
+		go f(err)
+	}
 }

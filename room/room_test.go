@@ -451,3 +451,38 @@ func TestSessionsShareMessages(t *testing.T) {
 		t.Fatalf("each session got its own copy (%p, %p)", ma, mb)
 	}
 }
+
+// TestOnEnd: the callback runs once the subscription ends, whether it was
+// registered before or after, and carries the reason.
+func TestOnEnd(t *testing.T) {
+	r := newRoom(t, Options{QueueSize: 2})
+	ctx := context.Background()
+	for _, before := range []bool{true, false} {
+		sub, err := r.Join(ctx, "slow")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan error, 1)
+		if before {
+			sub.OnEnd(func(err error) { got <- err })
+		}
+		// Nobody drains: the queue of 2 overflows and the room drops it.
+		for i := 0; i < 5 && sub.Err() == nil; i++ {
+			if _, err := r.Publish(ctx, Message{Kind: KindMessage, From: "x", Text: "fill"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !before {
+			sub.OnEnd(func(err error) { got <- err })
+		}
+		select {
+		case err := <-got:
+			if !errors.Is(err, ErrFellBehind) {
+				t.Fatalf("OnEnd got %v, want ErrFellBehind", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("OnEnd (registered before: %v) never ran", before)
+		}
+		r.Leave(sub)
+	}
+}

@@ -1,6 +1,7 @@
 package sshapp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -234,11 +235,11 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 			_ = conn.Close()
 		}
 	})
-	go func() {
-		<-ctx.Done()
+	// A callback, not a goroutine waiting: idle connections cost memory.
+	context.AfterFunc(ctx, func() {
 		timer.Stop()
 		slot.Close()
-	}()
+	})
 	return conn
 }
 

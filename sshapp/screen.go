@@ -94,8 +94,10 @@ func (s *screen) draw(next []row, w, h, pane, sideX int) error {
 	if len(b) > 0 {
 		_, err = s.out.Write(b)
 	}
-	if cap(b) > 64<<10 {
-		b = nil // a full repaint of a huge screen: do not keep its buffer
+	if cap(b) > 1<<10 {
+		// Keep only a buffer the size of an ordinary frame (a few rows):
+		// an idle session should not hold its last repaint.
+		b = nil
 	}
 	s.buf = b[:0]
 	return err

@@ -366,40 +366,40 @@ func (s *Server) startKeepAlive(ctx ssh.Context, conn gossh.Conn) {
 	}
 	ctx.Unlock()
 	if !started {
-		go s.keepAlive(ctx, conn)
+		s.keepAlive(ctx, conn)
 	}
 }
 
 // keepAlive pings the client; a peer that does not answer in time is gone
 // (TCP alone can take many minutes to notice) and its connection is closed,
-// which ends its sessions and its room membership.
+// which ends its sessions and its room membership. It runs on timers, not a
+// goroutine per connection, so an idle connection costs no stack.
 func (s *Server) keepAlive(ctx ssh.Context, conn gossh.Conn) {
-	tick := time.NewTicker(s.cfg.KeepAlive)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	var mu sync.Mutex
+	var tick *time.Timer
+	ping := func() {
+		if ctx.Err() != nil {
 			return
-		case <-tick.C:
 		}
-		answered := make(chan struct{})
-		go func() {
-			// Any reply, even a refusal, proves the peer is alive.
-			_, _, _ = conn.SendRequest("keepalive@openssh.com", true, nil)
-			close(answered)
-		}()
-		timer := time.NewTimer(s.cfg.KeepAliveTimeout)
-		select {
-		case <-answered:
-			timer.Stop()
-		case <-ctx.Done():
-			timer.Stop()
-			return
-		case <-timer.C:
+		dead := time.AfterFunc(s.cfg.KeepAliveTimeout, func() {
 			s.log.Info("closing connection: peer stopped answering", "user", safeName(conn.User()), "remote", conn.RemoteAddr().String())
 			_ = conn.Close()
-			<-answered
-			return
+		})
+		// Any reply, even a refusal, proves the peer is alive.
+		_, _, err := conn.SendRequest("keepalive@openssh.com", true, nil)
+		if !dead.Stop() || err != nil {
+			return // closed: by the dead timer or otherwise
 		}
+		mu.Lock()
+		tick.Reset(s.cfg.KeepAlive)
+		mu.Unlock()
 	}
+	mu.Lock()
+	tick = time.AfterFunc(s.cfg.KeepAlive, ping)
+	mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		mu.Lock()
+		tick.Stop()
+		mu.Unlock()
+	})
 }

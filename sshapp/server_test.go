@@ -354,7 +354,8 @@ func TestStalledClientDoesNotDelayOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A huge terminal makes every repaint large, so the SSH window fills fast.
+	// A huge terminal and long messages make every frame large, so the SSH
+	// window fills fast.
 	if err := sess.RequestPty("xterm", 400, 1000, gossh.TerminalModes{}); err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +369,7 @@ func TestStalledClientDoesNotDelayOthers(t *testing.T) {
 	live := openUI(t, ts.login("live", "secret-yvir"), 80, 24)
 	live.waitFor("Welcome")
 	sender := ts.login("sender", "secret-fraqre")
-	big := strings.Repeat("z", 200)
+	big := strings.Repeat("z", 1900)
 	// Keep talking until the stalled session is dropped (bounded in count
 	// and time); the live session must keep up all along.
 	deadline := time.Now().Add(30 * time.Second)

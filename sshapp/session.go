@@ -367,36 +367,17 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		tea.WithoutSignalHandler(),
 	)
 
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case w, ok := <-winCh:
-				if !ok {
-					return
-				}
-				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
-			}
-		}
-	}()
-	go s.pump(ctx, sub, p)
-	go func() {
-		// A session the room ended (fell behind, kicked, shutdown) whose
-		// client no longer reads cannot be told; cut it after a grace period.
-		select {
-		case <-ctx.Done():
-		case <-sub.Done():
-			// Out of the room at once: it gets nothing more and others
-			// see it leave, even while its client is too stuck to notice.
-			s.room.Leave(sub)
-			select {
-			case <-ctx.Done():
-			case <-time.After(5 * time.Second):
-				_ = sess.Close()
-			}
-		}
-	}()
+	sub.OnEnd(func(error) {
+		// Out of the room at once: it gets nothing more and others see
+		// it leave, even while its client is too stuck to notice (and
+		// this session's goroutines are blocked writing to it).
+		s.room.Leave(sub)
+		// A session whose client no longer reads cannot be told; cut
+		// it after a grace period.
+		cut := time.AfterFunc(5*time.Second, func() { _ = sess.Close() })
+		context.AfterFunc(ctx, func() { cut.Stop() })
+	})
+	go s.pump(ctx, sub, p, winCh)
 
 	_, runErr := p.Run()
 	cancel()
@@ -426,14 +407,21 @@ func endReason(err error) string {
 	return "disconnected: " + err.Error()
 }
 
-// pump is the session's one delivery goroutine: it waits for the room to
-// queue messages, then hands everything pending to the program in one Send,
-// so a burst costs one render, not one per message.
-func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program) {
+// pump is the session's one helper goroutine: it waits for the room to
+// queue messages and hands everything pending to the program in one Send,
+// so a burst costs one render, not one per message; it passes on window
+// changes; and it tells the program when the room ended the session.
+func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, winCh <-chan ssh.Window) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case w, ok := <-winCh:
+			if !ok {
+				winCh = nil
+				continue
+			}
+			p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
 		case <-sub.Done():
 			if errors.Is(sub.Err(), room.ErrClosed) && ctx.Err() != nil {
 				return
