@@ -84,7 +84,7 @@ type ModelConfig struct {
 	User        string
 	RoomName    string
 	Fingerprint string // the server's host key, shown in the status line
-	Styles      Styles
+	Styles      *Styles
 	Chat        Chat
 	Members     []string
 	Backlog     []room.Message
@@ -114,7 +114,7 @@ type ModelConfig struct {
 	Theme, Timestamps, Bell string
 	// MakeStyles builds the styles of a theme on this session's renderer
 	// (nil: themes cannot change).
-	MakeStyles func(theme string) Styles
+	MakeStyles func(theme string) *Styles
 	// LastRead is the last message this user saw in an earlier visit; the
 	// backlog marks where newer ones start.
 	LastRead uint64
@@ -251,7 +251,7 @@ func NewModel(cfg ModelConfig) *Model {
 	}
 	m := &Model{
 		cfg:         cfg,
-		st:          &cfg.Styles,
+		st:          cfg.Styles,
 		width:       max(cfg.Width, 1),
 		height:      max(cfg.Height, 1),
 		views:       map[string]*view{},
@@ -1178,8 +1178,7 @@ func (m *Model) applySetting(cmd, arg string) {
 	switch cmd {
 	case "theme":
 		if m.cfg.MakeStyles != nil {
-			st := m.cfg.MakeStyles(arg)
-			m.st = &st
+			m.st = m.cfg.MakeStyles(arg)
 			m.cfg.Theme = arg
 			m.restyle()
 		}

@@ -61,7 +61,7 @@ func (c *recordingChat) Command(_, name, args string) ([]string, error) {
 	return []string{"ran " + name}, c.fail
 }
 
-func testStyles(profile termenv.Profile) Styles {
+func testStyles(profile termenv.Profile) *Styles {
 	return NewStyles(lipglossRenderer(profile))
 }
 

@@ -120,6 +120,7 @@ type Server struct {
 	guards   *guards
 	online   onlineConns
 	formats  *formatCache
+	styles   styleCache
 	motdMu   sync.Mutex
 	motdText string
 

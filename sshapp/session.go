@@ -12,7 +12,6 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/ssh"
 	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
@@ -307,8 +306,6 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 
 	prefs, _ := s.acc.Prefs(user)
 	profile := colorProfile(sess, pty.Term)
-	renderer := lipgloss.NewRenderer(sess, termenv.WithProfile(profile))
-	renderer.SetHasDarkBackground(true)
 	theme := prefs.Theme
 	if profile == termenv.Ascii {
 		theme = "mono" // NO_COLOR, or a terminal without colour
@@ -331,8 +328,8 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		User:        user,
 		RoomName:    s.cfg.RoomName,
 		Fingerprint: s.fingerprint,
-		Styles:      NewThemeStyles(renderer, theme),
-		MakeStyles:  func(t string) Styles { return NewThemeStyles(renderer, t) },
+		Styles:      s.styles.get(profile, theme),
+		MakeStyles:  func(t string) *Styles { return s.styles.get(profile, t) },
 		Theme:       theme,
 		Timestamps:  prefs.Timestamps,
 		Bell:        prefs.Bell,

@@ -152,7 +152,7 @@ func TestModelThemesAndTimestamps(t *testing.T) {
 	chat := &recordingChat{}
 	var made []string
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.ANSI256), Width: 80, Height: 24, Chat: chat,
-		MakeStyles: func(theme string) Styles {
+		MakeStyles: func(theme string) *Styles {
 			made = append(made, theme)
 			return NewThemeStyles(lipglossRenderer(termenv.ANSI256), theme)
 		}})

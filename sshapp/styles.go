@@ -2,12 +2,17 @@ package sshapp
 
 import (
 	"hash/fnv"
+	"io"
+	"slices"
+	"sync"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
-// Styles are the looks of one session, made from that session's own renderer
-// so that colours match the client's terminal and never another session's.
+// Styles are the looks of a session, made for its terminal's colour profile
+// so that colours match the client's terminal and never another session's;
+// sessions with the same profile and theme share them (see styleCache).
 type Styles struct {
 	Time     lipgloss.Style
 	Notice   lipgloss.Style
@@ -41,14 +46,14 @@ var namePalette = []string{"1", "2", "3", "4", "5", "6", "9", "10", "11", "12", 
 var Themes = []string{"dark", "light", "contrast", "mono"}
 
 // NewStyles builds the default (dark) styles for one renderer.
-func NewStyles(r *lipgloss.Renderer) Styles { return NewThemeStyles(r, "dark") }
+func NewStyles(r *lipgloss.Renderer) *Styles { return NewThemeStyles(r, "dark") }
 
 // NewThemeStyles builds a theme's styles for one renderer. "mono" uses no
 // colour at all (for NO_COLOR and colourless terminals); "contrast" keeps
 // to bold, bright colours; "light" picks colours readable on a light
 // background.
-func NewThemeStyles(r *lipgloss.Renderer, theme string) Styles {
-	s := Styles{
+func NewThemeStyles(r *lipgloss.Renderer, theme string) *Styles {
+	s := &Styles{
 		Time:     r.NewStyle().Faint(true),
 		Notice:   r.NewStyle().Faint(true).Italic(true),
 		Error:    r.NewStyle().Foreground(lipgloss.Color("9")).Bold(true),
@@ -98,4 +103,39 @@ func (s Styles) Name(name string) lipgloss.Style {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(name))
 	return s.names[h.Sum32()%uint32(len(s.names))]
+}
+
+// styleCache shares the styles of each colour profile and theme between
+// sessions: styles only read their renderer's profile, and a set of them
+// is several kilobytes that every session would otherwise hold.
+type styleCache struct {
+	mu sync.Mutex
+	m  map[styleKey]*Styles
+}
+
+type styleKey struct {
+	profile termenv.Profile
+	theme   string
+}
+
+// get returns the shared styles of a profile and theme; an unknown theme
+// gets the default one.
+func (c *styleCache) get(profile termenv.Profile, theme string) *Styles {
+	if !slices.Contains(Themes, theme) {
+		theme = "dark"
+	}
+	k := styleKey{profile, theme}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[k]; ok {
+		return st
+	}
+	r := lipgloss.NewRenderer(io.Discard, termenv.WithProfile(profile))
+	r.SetHasDarkBackground(true)
+	st := NewThemeStyles(r, theme)
+	if c.m == nil {
+		c.m = map[styleKey]*Styles{}
+	}
+	c.m[k] = st
+	return st
 }
