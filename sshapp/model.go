@@ -305,7 +305,7 @@ func (m *Model) openView(r RoomState) *view {
 		m.addTo(v, entry{local: fmt.Sprintf("— %d earlier messages above —", len(r.Backlog)), style: m.notice})
 	}
 	if r.Name != m.cfg.RoomName {
-		note := fmt.Sprintf("You are in #%s. Here (%d): %s.", r.Name, len(r.Members), strings.Join(r.Members, ", "))
+		note := fmt.Sprintf("You are in #%s. Here (%d): %s.", r.Name, len(r.Members), someNames(r.Members))
 		if r.Topic != "" {
 			note += " Topic: " + r.Topic
 		}
@@ -351,7 +351,19 @@ func (m *Model) cycle(dir int) {
 
 func (m *Model) welcome() string {
 	return fmt.Sprintf("Welcome to #%s, %s. Online (%d): %s. Type /help for help.",
-		m.cfg.RoomName, m.cfg.User, len(m.v.members), strings.Join(m.v.members, ", "))
+		m.cfg.RoomName, m.cfg.User, len(m.v.members), someNames(m.v.members))
+}
+
+// welcomeNames is how many names a welcome lists: in a big room the whole
+// list would fill the screen (and every session's scrollback).
+const welcomeNames = 20
+
+// someNames lists the first welcomeNames names and counts the rest.
+func someNames(names []string) string {
+	if len(names) <= welcomeNames {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more (/who lists everyone)", strings.Join(names[:welcomeNames], ", "), len(names)-welcomeNames)
 }
 
 func (m *Model) notice(s string) string { return m.st.Notice.Render(s) }

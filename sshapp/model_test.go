@@ -443,3 +443,20 @@ func ptrs(msgs ...room.Message) []*room.Message {
 	}
 	return out
 }
+
+// TestWelcomeInABigRoom: the welcome names the first few users and counts
+// the rest instead of filling the screen; /who still lists everyone.
+func TestWelcomeInABigRoom(t *testing.T) {
+	var members []string
+	for i := range 300 {
+		members = append(members, fmt.Sprintf("user%03d", i))
+	}
+	m := NewModel(ModelConfig{User: "user000", Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, Members: members})
+	v := checkView(t, m, 80, 24)
+	if !strings.Contains(v, "user019 and 280 more (/who\nlists everyone)") || strings.Contains(v, "user020") {
+		t.Fatalf("welcome in a room of 300:\n%s", v)
+	}
+	if w := m.welcome(); !strings.HasPrefix(w, "Welcome to #lobby, user000. Online (300): user000, user001,") {
+		t.Fatalf("welcome %q", w)
+	}
+}
