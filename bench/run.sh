@@ -5,6 +5,7 @@
 #   bench/run.sh OUT [W1 W1stalled W2 W3 W4 W5 idle100 idle500 idle1000]
 # BENCH_PROFILE=1 also writes the server's CPU profile of each run to OUT.
 # BENCH_PIN=1 pins the server to CPU 0 and the load tool to CPU 1.
+# BENCH_SERVER_ARGS adds flags to the server of each run (e.g. "--fps 20").
 set -euo pipefail
 out=${1:?usage: bench/run.sh OUT [workloads...]}
 shift
@@ -59,6 +60,8 @@ for w in "${runs[@]}"; do
 	while [ -e "$out/$w.$n.json" ]; do n=$((n + 1)); done
 	extra=()
 	[ -z "${BENCH_PROFILE:-}" ] || extra=(--cpuprofile "$out/$w.$n.pprof")
+	# shellcheck disable=SC2206 # split on purpose: several flags
+	extra+=(${BENCH_SERVER_ARGS:-})
 	server "${extra[@]}"
 	echo "== $w" >&2
 	$pin_load "$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.$n.json" || echo "$w exited $?" >&2

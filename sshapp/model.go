@@ -128,6 +128,9 @@ type ModelConfig struct {
 	// View then returns nothing. The program runs without its renderer.
 	Output io.Writer
 	FPS    int
+	// Send, when set, is how a timer hands the model a held-back frame
+	// (the program's Send); without it a tea.Tick command does.
+	Send func(tea.Msg)
 }
 
 // paintMsg asks for the frame a model that draws itself held back.
@@ -194,6 +197,7 @@ type Model struct {
 	scr          *screen
 	frame        []row
 	frameEvery   time.Duration
+	paintTimer   *time.Timer // sends the held-back frame's paintMsg
 	lastPaint    time.Time
 	paintPending bool
 }
@@ -473,7 +477,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if wait := m.frameEvery - time.Since(m.lastPaint); wait > 0 {
 		m.paintPending = true
-		return m, tea.Batch(cmd, tea.Tick(wait, func(time.Time) tea.Msg { return paintMsg{} }))
+		if m.cfg.Send == nil {
+			return m, tea.Batch(cmd, tea.Tick(wait, func(time.Time) tea.Msg { return paintMsg{} }))
+		}
+		// One timer per session, reused: no goroutine per held frame.
+		if m.paintTimer == nil {
+			send := m.cfg.Send
+			m.paintTimer = time.AfterFunc(wait, func() { send(paintMsg{}) })
+		} else {
+			m.paintTimer.Reset(wait)
+		}
+		return m, cmd
 	}
 	m.paint()
 	return m, cmd
@@ -492,6 +506,9 @@ func (m *Model) paint() {
 // CloseScreen gives the terminal back as the session found it (a model
 // that draws itself; nothing otherwise).
 func (m *Model) CloseScreen() {
+	if m.paintTimer != nil {
+		m.paintTimer.Stop()
+	}
 	if m.scr != nil {
 		m.scr.close()
 	}

@@ -324,6 +324,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		}
 		rooms = append(rooms, s.roomState(user, name))
 	}
+	var p *tea.Program
 	model := NewModel(ModelConfig{
 		User:        user,
 		RoomName:    s.cfg.RoomName,
@@ -355,8 +356,9 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		// every row that moved.
 		Output: sess,
 		FPS:    s.cfg.FPS,
+		Send:   func(msg tea.Msg) { p.Send(msg) },
 	})
-	p := tea.NewProgram(model,
+	p = tea.NewProgram(model,
 		tea.WithInput(sess),
 		tea.WithOutput(sess),
 		tea.WithContext(ctx),
