@@ -266,6 +266,9 @@ func TestPreferencesAndMissedMessagesAcrossVisits(t *testing.T) {
 	u.waitFor("timestamps set to datetime")
 	u.send("/theme light\r")
 	u.waitFor("theme set to light")
+	u.send("\x1bOQ") // F2: the side panel
+	u.waitFor("panel set to on")
+	u.waitFor("│ Online (1)")
 	run(t, alice, "send before leaving", "")
 	u.waitFor("alice: before leaving")
 	u.send("/quit\r")
@@ -294,8 +297,9 @@ func TestPreferencesAndMissedMessagesAcrossVisits(t *testing.T) {
 	if !strings.Contains(scr, time.Now().UTC().Format("2006-01-02")) {
 		t.Fatalf("datetime stamps not restored:\n%s", scr)
 	}
+	u2.waitFor("│ Online (")
 	p, _ := ts.acc.Prefs("alice")
-	if p.Theme != "light" || p.Timestamps != "datetime" {
+	if p.Theme != "light" || p.Timestamps != "datetime" || p.Panel != "on" {
 		t.Fatalf("prefs %+v", p)
 	}
 }
