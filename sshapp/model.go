@@ -7,6 +7,7 @@ import (
 	"securechat/textsafe"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -128,9 +129,6 @@ type ModelConfig struct {
 	// View then returns nothing. The program runs without its renderer.
 	Output io.Writer
 	FPS    int
-	// Send, when set, is how a timer hands the model a held-back frame
-	// (the program's Send); without it a tea.Tick command does.
-	Send func(tea.Msg)
 }
 
 // paintMsg asks for the frame a model that draws itself held back.
@@ -197,7 +195,10 @@ type Model struct {
 	scr          *screen
 	frame        []row
 	frameEvery   time.Duration
-	paintTimer   *time.Timer // sends the held-back frame's paintMsg
+	paintTimer   *time.Timer // paints a held-back frame
+	// mu guards a model that draws itself: the program's event loop, the
+	// session's pump (Deliver) and the frame timer all reach it.
+	mu sync.Mutex
 	lastPaint    time.Time
 	paintPending bool
 }
@@ -376,7 +377,11 @@ func (m *Model) errorStyle(s string) string {
 }
 
 // Err is why the session ended, if the room ended it.
-func (m *Model) Err() error { return m.exitErr }
+func (m *Model) Err() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.exitErr
+}
 
 // Init implements tea.Model.
 func (m *Model) Init() tea.Cmd {
@@ -466,31 +471,56 @@ func (m *Model) reflow() {
 // when its last frame is older than a frame interval, and otherwise holds
 // the frame back until then, so a burst of messages costs one frame.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.scr != nil {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
 	if _, ok := msg.(paintMsg); ok {
 		m.paintPending = false
 		m.paint()
 		return m, nil
 	}
 	_, cmd := m.update(msg)
-	if m.scr == nil || m.quitting || m.paintPending {
-		return m, cmd
-	}
-	if wait := m.frameEvery - time.Since(m.lastPaint); wait > 0 {
-		m.paintPending = true
-		if m.cfg.Send == nil {
-			return m, tea.Batch(cmd, tea.Tick(wait, func(time.Time) tea.Msg { return paintMsg{} }))
-		}
-		// One timer per session, reused: no goroutine per held frame.
-		if m.paintTimer == nil {
-			send := m.cfg.Send
-			m.paintTimer = time.AfterFunc(wait, func() { send(paintMsg{}) })
-		} else {
-			m.paintTimer.Reset(wait)
-		}
-		return m, cmd
-	}
-	m.paint()
+	m.frameDue()
 	return m, cmd
+}
+
+// Deliver hands a model that draws itself what the room queued for it,
+// straight from the session's pump: no trip through the program's event
+// loop, and the frame is painted (or held back) as Update would.
+func (m *Model) Deliver(msg incomingMsg) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, cmd := m.update(msg)
+	m.frameDue()
+	if cmd != nil {
+		cmd() // the bell: a byte for the terminal, nothing for the model
+	}
+}
+
+// frameDue paints now, or holds the frame back until a frame interval has
+// passed since the last one, on one timer per session (no goroutine per
+// held frame). The caller holds m.mu.
+func (m *Model) frameDue() {
+	if m.scr == nil || m.quitting || m.paintPending {
+		return
+	}
+	wait := m.frameEvery - time.Since(m.lastPaint)
+	if wait <= 0 {
+		m.paint()
+		return
+	}
+	m.paintPending = true
+	if m.paintTimer == nil {
+		m.paintTimer = time.AfterFunc(wait, func() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			m.paintPending = false
+			m.paint()
+		})
+		return
+	}
+	m.paintTimer.Reset(wait)
 }
 
 // paint draws the frame onto the terminal.
@@ -506,6 +536,9 @@ func (m *Model) paint() {
 // CloseScreen gives the terminal back as the session found it (a model
 // that draws itself; nothing otherwise).
 func (m *Model) CloseScreen() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.quitting = true // nothing more is drawn
 	if m.paintTimer != nil {
 		m.paintTimer.Stop()
 	}
@@ -912,7 +945,7 @@ func userError(err error) string {
 // View implements tea.Model: the frame as one string, for the renderer of
 // Bubble Tea. A model that draws itself returns nothing.
 func (m *Model) View() string {
-	if m.quitting || m.scr != nil {
+	if m.scr != nil || m.quitting {
 		return ""
 	}
 	rows := m.frameRows()
@@ -1362,6 +1395,8 @@ func (m *Model) complete() {
 // LastIDs are the newest stored messages this session showed in each
 // room, so the next visit can mark what is new.
 func (m *Model) LastIDs() map[string]uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	out := map[string]uint64{}
 	for name, v := range m.views {
 		if v.lastID > 0 {
@@ -1372,7 +1407,11 @@ func (m *Model) LastIDs() map[string]uint64 {
 }
 
 // RoomNames are the rooms this session is in, lobby first.
-func (m *Model) RoomNames() []string { return slices.Clone(m.order) }
+func (m *Model) RoomNames() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.order)
+}
 
 // cellWidth is how many cells a rune of the input line takes; a line break
 // shows as one "↵".

@@ -324,7 +324,6 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		}
 		rooms = append(rooms, s.roomState(user, name))
 	}
-	var p *tea.Program
 	model := NewModel(ModelConfig{
 		User:        user,
 		RoomName:    s.cfg.RoomName,
@@ -356,9 +355,8 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		// every row that moved.
 		Output: sess,
 		FPS:    s.cfg.FPS,
-		Send:   func(msg tea.Msg) { p.Send(msg) },
 	})
-	p = tea.NewProgram(model,
+	p := tea.NewProgram(model,
 		tea.WithInput(sess),
 		tea.WithOutput(sess),
 		tea.WithContext(ctx),
@@ -376,7 +374,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		cut := time.AfterFunc(5*time.Second, func() { _ = sess.Close() })
 		context.AfterFunc(ctx, func() { cut.Stop() })
 	})
-	go s.pump(ctx, sub, p, winCh)
+	go s.pump(ctx, sub, p, model, winCh)
 
 	_, runErr := p.Run()
 	cancel()
@@ -407,10 +405,11 @@ func endReason(err error) string {
 }
 
 // pump is the session's one helper goroutine: it waits for the room to
-// queue messages and hands everything pending to the program in one Send,
-// so a burst costs one render, not one per message; it passes on window
-// changes; and it tells the program when the room ended the session.
-func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, winCh <-chan ssh.Window) {
+// queue messages and hands everything pending to the model at once (so a
+// burst costs one frame, not one per message), straight rather than
+// through the program's event loop; it passes on window changes; and it
+// tells the program when the room ended the session.
+func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, model *Model, winCh <-chan ssh.Window) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -428,11 +427,10 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 			p.Send(endedMsg{err: sub.Err()})
 			return
 		case <-sub.Ready():
-			batch := sub.Drain()
-			if len(batch) == 0 {
+			msgs := sub.Drain() // valid until the next Drain: Deliver copies what it keeps
+			if len(msgs) == 0 {
 				continue
 			}
-			msgs := slices.Clone(batch)
 			var members map[string][]string
 			for _, m := range msgs {
 				if (m.Kind == room.KindJoin || m.Kind == room.KindLeave) && m.Room != "" {
@@ -442,7 +440,7 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 					members[m.Room] = s.room.RoomMembers(m.Room)
 				}
 			}
-			p.Send(incomingMsg{msgs: msgs, roomMembers: members})
+			model.Deliver(incomingMsg{msgs: msgs, roomMembers: members})
 		}
 	}
 }
