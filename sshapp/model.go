@@ -192,13 +192,13 @@ type Model struct {
 	panel bool
 	// scr draws frames when the model draws itself (cfg.Output); frame is
 	// the reused frame, and a frame held back waits for a paintMsg.
-	scr          *screen
-	frame        []row
-	frameEvery   time.Duration
-	paintTimer   *time.Timer // paints a held-back frame
+	scr        *screen
+	frame      []row
+	frameEvery time.Duration
+	paintTimer *time.Timer // paints a held-back frame
 	// mu guards a model that draws itself: the program's event loop, the
 	// session's pump (Deliver) and the frame timer all reach it.
-	mu sync.Mutex
+	mu           sync.Mutex
 	lastPaint    time.Time
 	paintPending bool
 }
