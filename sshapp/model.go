@@ -225,6 +225,75 @@ type view struct {
 	// screen; mentioned is set when one of them named this user.
 	unread    int
 	mentioned bool
+	// burst is the run of join (or leave) notices the last entry shows,
+	// if it is one.
+	burst *burst
+}
+
+// burst is a run of join or leave notices shown as one line ("alice, bob
+// and 3 others joined"), so that a crowd reconnecting fills neither the
+// screen nor every session's scrollback.
+type burst struct {
+	kind  room.Kind
+	first *room.Message
+	names []string // the first burstNames
+	n     int
+	rows  int // rows its line takes
+}
+
+const (
+	burstNames  = 3
+	burstWindow = time.Minute // a burst takes notices this long after its first
+)
+
+func (b *burst) text() string {
+	verb := " joined"
+	if b.kind == room.KindLeave {
+		verb = " left"
+	}
+	switch {
+	case b.n == 1:
+		return b.names[0] + verb
+	case b.n == 2:
+		return b.names[0] + " and " + b.names[1] + verb
+	case b.n == 3:
+		return b.names[0] + ", " + b.names[1] + " and " + b.names[2] + verb
+	case b.n == 4:
+		return strings.Join(b.names, ", ") + " and 1 other" + verb
+	}
+	return fmt.Sprintf("%s and %d others%s", strings.Join(b.names, ", "), b.n-len(b.names), verb)
+}
+
+// merge folds a join or leave notice into the burst the view ends with,
+// rewriting that line; it reports false when e starts no burst or cannot
+// join the one there.
+func (m *Model) merge(v *view, e entry) bool {
+	kind := room.Kind("")
+	if e.msg != nil && e.msg.To == "" && (e.msg.Kind == room.KindJoin || e.msg.Kind == room.KindLeave) {
+		kind = e.msg.Kind
+	}
+	b := v.burst
+	if kind == "" || b == nil || b.kind != kind || e.msg.Time.Sub(b.first.Time) >= burstWindow || len(v.msgs) == 0 {
+		v.burst = nil
+		if kind != "" {
+			v.burst = &burst{kind: kind, first: e.msg, names: []string{e.msg.From}, n: 1}
+		}
+		return false
+	}
+	b.n++
+	if len(b.names) < burstNames {
+		b.names = append(b.names, e.msg.From)
+	}
+	line := &room.Message{Time: b.first.Time, Kind: kind, Room: b.first.Room, From: b.first.From, Text: b.text()}
+	v.msgs[len(v.msgs)-1] = entry{msg: line}
+	v.rows.pop(b.rows)
+	rows := m.formatAt(entry{msg: line}, v.width)
+	v.rows.push(rows...)
+	if v == m.v && v.shift > 0 {
+		v.shift = min(max(v.shift+len(rows)-b.rows, 0), max(v.rows.len()-m.paneHeight(), 0))
+	}
+	b.rows = len(rows)
+	return true
 }
 
 // entry is a message or a local notice as kept for re-wrapping.
@@ -411,9 +480,15 @@ func (m *Model) addTo(v *view, e entry) {
 		clear(v.msgs[n:])
 		v.msgs = v.msgs[:n]
 	}
+	if m.merge(v, e) {
+		return
+	}
 	v.msgs = append(v.msgs, e)
 	rows := m.formatAt(e, v.width)
 	v.rows.push(rows...)
+	if v.burst != nil {
+		v.burst.rows = len(rows)
+	}
 	if v != m.v {
 		if e.local == "" {
 			v.unread++
@@ -459,6 +534,7 @@ func (m *Model) formatAt(e entry, w int) []line {
 // and it happens only on resize.
 func (m *Model) reflow() {
 	v := m.v
+	v.burst = nil // its rows change: the next notice starts a new line
 	v.width = m.paneWidth()
 	v.rows = newRing(m.cfg.Scrollback)
 	for _, e := range v.msgs {
@@ -1173,6 +1249,14 @@ func newRing(limit int) ring { return ring{buf: make([]line, min(limit, 64)), li
 func (r *ring) len() int { return r.n }
 
 func (r *ring) at(i int) line { return r.buf[(r.start+i)%len(r.buf)] }
+
+// pop drops the n newest rows.
+func (r *ring) pop(n int) {
+	for ; n > 0 && r.n > 0; n-- {
+		r.n--
+		r.buf[(r.start+r.n)%len(r.buf)] = line{}
+	}
+}
 
 func (r *ring) push(ls ...line) {
 	for _, l := range ls {

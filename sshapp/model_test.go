@@ -474,3 +474,57 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	*c += countingWriter(len(p))
 	return len(p), nil
 }
+
+// TestJoinBurstsShareALine: joins (or leaves) in a row within a minute are
+// one line naming the first three and counting the rest, so a crowd
+// reconnecting fills neither the screen nor the scrollback; anything else
+// in between starts a new line.
+func TestJoinBurstsShareALine(t *testing.T) {
+	m := newTestModel(80, 24, nil)
+	notice := func(id int, kind room.Kind, who string, at time.Duration) *room.Message {
+		verb := " joined"
+		if kind == room.KindLeave {
+			verb = " left"
+		}
+		return &room.Message{ID: uint64(id), Time: t0.Add(at), Kind: kind, Room: "lobby", From: who, Text: who + verb}
+	}
+	before := len(m.v.msgs)
+	var msgs []*room.Message
+	for i := range 1000 {
+		msgs = append(msgs, notice(i+1, room.KindJoin, fmt.Sprintf("user%d", i), time.Duration(i)*time.Millisecond))
+	}
+	m.Update(incomingMsg{msgs: msgs[:1]})
+	if v := checkView(t, m, 80, 24); !strings.Contains(v, "09:30 → user0 joined") {
+		t.Fatalf("one join:\n%s", v)
+	}
+	m.Update(incomingMsg{msgs: msgs[1:2]})
+	if v := checkView(t, m, 80, 24); !strings.Contains(v, "09:30 → user0 and user1 joined") || strings.Contains(v, "→ user0 joined") {
+		t.Fatalf("two joins:\n%s", v)
+	}
+	m.Update(incomingMsg{msgs: msgs[2:]})
+	v := checkView(t, m, 80, 24)
+	if !strings.Contains(v, "→ user0, user1, user2 and 997 others joined") || strings.Contains(v, "user3") {
+		t.Fatalf("a thousand joins:\n%s", v)
+	}
+	if got := len(m.v.msgs) - before; got != 1 {
+		t.Fatalf("a thousand joins kept %d entries, want 1", got)
+	}
+	// A message, then a leave and a join: separate lines again.
+	m.Update(incomingMsg{msgs: []*room.Message{
+		{ID: 2001, Time: t0.Add(2 * time.Second), Kind: room.KindMessage, Room: "lobby", From: "bob", Text: "hi"},
+		notice(2002, room.KindLeave, "carol", 3*time.Second),
+		notice(2003, room.KindJoin, "dave", 4*time.Second),
+		notice(2004, room.KindJoin, "erin", 2*time.Minute), // past the burst's minute
+	}})
+	v = checkView(t, m, 80, 24)
+	for _, want := range []string{"bob: hi\n", "→ user0, user1, user2 and 997 others joined\n", "← carol left\n", "→ dave joined\n", "09:32 → erin joined\n"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("lacks %q:\n%s", want, v)
+		}
+	}
+	// The merged line survives a resize (it is re-wrapped like any other).
+	m.Update(tea.WindowSizeMsg{Width: 40, Height: 24})
+	if v := checkView(t, m, 40, 24); !strings.Contains(v, "user2 and 997\n") || !strings.Contains(v, " others joined\n") {
+		t.Fatalf("after a resize:\n%s", v)
+	}
+}
