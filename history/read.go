@@ -183,16 +183,7 @@ func (l *Log) TailFiltered(n int, keep func(Entry) bool, f Filter) (es []Entry, 
 		return nil, true, nil
 	}
 	var out []Entry
-	lines := 0
-	complete = true
-	err = l.walkRaw(func(raw []byte) (parse, more bool) {
-		lines++
-		if f.MaxLines > 0 && lines > f.MaxLines {
-			complete = false
-			return false, false
-		}
-		return f.Contains == nil || bytes.Contains(raw, f.Contains) || !bytes.HasPrefix(raw, []byte(`{"id":`)), true
-	}, func(e Entry) bool {
+	complete, err = l.walkFiltered(f, 0, func(e Entry) bool {
 		if keep == nil || keep(e) {
 			out = append(out, e)
 		}
@@ -234,22 +225,7 @@ func (l *Log) SinceFiltered(afterID uint64, keep func(Entry) bool, max int, f Fi
 	// out is newest first; only its last max elements (the oldest) can be
 	// returned, so it is trimmed as it grows to keep memory near max.
 	var out []Entry
-	lines := 0
-	complete = true
-	err = l.walkRaw(func(raw []byte) (parse, more bool) {
-		lines++
-		if f.MaxLines > 0 && lines > f.MaxLines {
-			complete = false
-			return false, false
-		}
-		if f.Contains == nil || bytes.Contains(raw, f.Contains) {
-			return true, true
-		}
-		if id, ok := peekID(raw); ok {
-			return false, id > afterID
-		}
-		return true, true // not in the writer's shape: decode it to be sure
-	}, func(e Entry) bool {
+	complete, err = l.walkFiltered(f, afterID, func(e Entry) bool {
 		if e.ID <= afterID {
 			return false
 		}
@@ -269,6 +245,29 @@ func (l *Log) SinceFiltered(afterID uint64, keep func(Entry) bool, max int, f Fi
 	}
 	slices.Reverse(out)
 	return out, complete, nil
+}
+
+// walkFiltered is walk with a Filter: lines without f.Contains are not
+// decoded, and the walk ends at such a line whose ID is at or below after,
+// or after f.MaxLines lines (complete is then false).
+func (l *Log) walkFiltered(f Filter, after uint64, fn func(Entry) bool) (complete bool, err error) {
+	lines := 0
+	complete = true
+	err = l.walkRaw(func(raw []byte) (parse, more bool) {
+		lines++
+		if f.MaxLines > 0 && lines > f.MaxLines {
+			complete = false
+			return false, false
+		}
+		if f.Contains == nil || bytes.Contains(raw, f.Contains) {
+			return true, true
+		}
+		if id, ok := peekID(raw); ok {
+			return false, id > after
+		}
+		return true, true // not in the writer's shape: decode it to be sure
+	}, fn)
+	return complete, err
 }
 
 // peekID reads the ID of a line as the log writes it, {"id":N,...,

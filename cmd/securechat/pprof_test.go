@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,5 +18,21 @@ func TestPprofLoopbackOnly(t *testing.T) {
 	}
 	if err := servePprof("127.0.0.1:0", log.New(io.Discard)); err != nil {
 		t.Fatalf("--pprof on loopback: %v", err)
+	}
+}
+
+// TestCPUProfileFlag: --cpuprofile leaves a profile that go tool pprof reads
+// (a gzipped protobuf) once the server stops.
+func TestCPUProfileFlag(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.pprof")
+	s := startServer(t, filepath.Join(dir, "data"), "--cpuprofile", prof)
+	s.stop(t)
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("--cpuprofile wrote %d bytes, not a gzipped profile", len(b))
 	}
 }
