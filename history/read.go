@@ -119,16 +119,12 @@ func (s *backScanner) skipLong(hi int64) (line, error) {
 	return line{off: 0, end: hi, tooLong: true}, nil
 }
 
-// walk calls fn for each entry of the durable part of the log, newest first,
-// until fn returns false. Lines that do not parse are logged and skipped, so
-// damage to one line never hides its neighbours. It holds the read lock, so
-// fn must not call the Log.
-func (l *Log) walk(fn func(Entry) bool) error {
-	return l.walkRaw(nil, fn)
-}
-
-// walkRaw is walk with a look at each line's bytes first: pre (when not
-// nil) says whether to decode the line for fn, and whether to go on.
+// walkRaw calls fn for each entry of the durable part of the log, newest
+// first, until fn returns false. pre (when not nil) looks at each line's
+// bytes first and says whether to decode the line for fn, and whether to go
+// on. Lines that do not parse are logged and skipped, so damage to one line
+// never hides its neighbours. It holds the read lock, so neither pre nor fn
+// may call the Log.
 func (l *Log) walkRaw(pre func(raw []byte) (parse, more bool), fn func(Entry) bool) error {
 	l.rw.RLock()
 	defer l.rw.RUnlock()
