@@ -251,3 +251,37 @@ func chatFrame(cols, rows int) []byte {
 	b.WriteString("\x1b[7m load0001 · #lobby · 100 online\x1b[K\x1b[0m\r\n> \x1b[7m \x1b[0m\x1b[K")
 	return []byte(b.String())
 }
+
+// FuzzGrid feeds the grid arbitrary bytes, split at an arbitrary point:
+// it never panics, keeps the cursor and every row inside the screen, and
+// reports only rows that exist.
+func FuzzGrid(f *testing.F) {
+	for _, s := range []string{
+		"\x1b[1;4r\x1b[4;1Ha: t1-2-abcde\x1b[4;1H\n\nnext",
+		"\x1b[?1049h\x1b[2J\x1b[5;1H12:00 a: t1-2-abcde\x1bM\x1bM\x1b[r",
+		"你好👍🏽\x1b[10X\x1b[10C|\x1b[K\r\n\x1b[999;999H\x1b[3L\x1b[2M",
+		"\x1b[0;0r\x1b[5;2r\x1bD\x1bE\x1b7\x1b8\x1bc",
+	} {
+		f.Add([]byte(s), uint8(7))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, cut uint8) {
+		g := newGrid(20, 6)
+		at := min(int(cut), len(b))
+		g.write(b[:at])
+		g.write(b[at:])
+		cols, rows := g.size()
+		if g.x < 0 || g.x >= cols || g.y < 0 || g.y >= rows {
+			t.Fatalf("cursor at %d,%d on a %dx%d screen", g.x, g.y, cols, rows)
+		}
+		for y := range rows {
+			if n := len(g.rowText(y)); n != cols {
+				t.Fatalf("row %d has %d cells, want %d", y, n, cols)
+			}
+		}
+		g.changedRows(func(y int, row []rune) {
+			if y < 0 || y >= rows || len(row) != cols {
+				t.Fatalf("changed row %d of %d cells", y, len(row))
+			}
+		})
+	})
+}
