@@ -32,7 +32,7 @@ type Styles struct {
 }
 
 // Theme is the name of the theme these styles draw.
-func (s Styles) Theme() string {
+func (s *Styles) Theme() string {
 	if s.theme == "" {
 		return "dark"
 	}
@@ -96,7 +96,7 @@ func NewThemeStyles(r *lipgloss.Renderer, theme string) *Styles {
 
 // Name is the style for a user's name: a colour derived from the name, so a
 // user looks the same to everyone and in every session.
-func (s Styles) Name(name string) lipgloss.Style {
+func (s *Styles) Name(name string) lipgloss.Style {
 	if len(s.names) == 0 {
 		return lipgloss.NewStyle()
 	}
