@@ -371,7 +371,7 @@ func (m *Model) openView(r RoomState) *view {
 		if b.ID > v.lastID {
 			v.lastID = b.ID
 		}
-		if !m.hidden(b) {
+		if !m.hidden(&r.Backlog[i]) {
 			m.addTo(v, entry{msg: &r.Backlog[i]})
 		}
 	}
@@ -632,7 +632,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if rm.To == "" && rm.Room != "" {
 				v = m.views[rm.Room]
 			}
-			if v == nil || m.hidden(*rm) {
+			if v == nil || m.hidden(rm) {
 				continue
 			}
 			if rm.ID != 0 && rm.To == "" {
@@ -646,7 +646,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.statusDirty = true
 			}
 			m.addTo(v, entry{msg: rm})
-			ring = ring || m.rings(*rm)
+			ring = ring || m.rings(rm)
 			if (rm.Kind == room.KindPrivate || rm.Kind == room.KindSealed) && rm.To == m.cfg.User && rm.From != m.cfg.User {
 				m.lastPrivate = rm.From
 			}
@@ -1279,7 +1279,7 @@ func (r *ring) push(ls ...line) {
 
 // hidden reports messages from users this user ignores. Notices stay: who
 // joins and leaves is still worth knowing.
-func (m *Model) hidden(rm room.Message) bool {
+func (m *Model) hidden(rm *room.Message) bool {
 	switch rm.Kind {
 	case room.KindMessage, room.KindPrivate, room.KindSealed:
 		return m.ignore[rm.From] && rm.From != m.cfg.User
@@ -1377,7 +1377,7 @@ func (m *Model) restyle() {
 }
 
 // rings reports whether a message should ring this user's bell.
-func (m *Model) rings(rm room.Message) bool {
+func (m *Model) rings(rm *room.Message) bool {
 	if rm.From == m.cfg.User || m.cfg.Bell == "off" {
 		return false
 	}
