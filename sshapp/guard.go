@@ -240,7 +240,7 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 		timer.Stop()
 		slot.Close()
 	})
-	return conn
+	return &deadlineConn{Conn: conn}
 }
 
 // admitSession moves the connection to the authenticated count, refusing it

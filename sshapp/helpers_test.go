@@ -229,6 +229,12 @@ func openUI(t *testing.T, c *gossh.Client, w, h int) *ui {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startUI(t, sess, w, h)
+}
+
+// startUI asks for a PTY and the shell on a session already open.
+func startUI(t *testing.T, sess *gossh.Session, w, h int) *ui {
+	t.Helper()
 	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
 		t.Fatal(err)
 	}

@@ -214,6 +214,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wish.WithPasswordAuth(s.passwordHandler),
 		wish.WithKeyboardInteractiveAuth(s.keyboardInteractiveHandler),
 		withConnCallback(s.admitConn),
+		withSessionChannels(),
 		wish.WithMiddleware(s.sessionMiddleware),
 	)
 	if err != nil {

@@ -353,7 +353,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		// The model draws itself: it scrolls the pane and sends only the
 		// rows that changed, where Bubble Tea's renderer would rewrite
 		// every row that moved.
-		Output: sess,
+		Output: terminalOut(sess),
 		FPS:    s.cfg.FPS,
 	})
 	p := tea.NewProgram(model,
