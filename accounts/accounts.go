@@ -144,6 +144,11 @@ type Store struct {
 
 	mu  sync.RWMutex
 	cur *state // replaced, never modified, once published
+
+	// prefsQueue holds UpdatePrefs calls not yet applied: whichever caller
+	// gets saveMu first applies them all and saves once (see UpdatePrefs).
+	prefsMu    sync.Mutex
+	prefsQueue []*prefsReq
 }
 
 // state is one version of the user set.
@@ -216,6 +221,11 @@ func (s *Store) update(fn func(next *state) error) error {
 		}
 		return err
 	}
+	return s.commitLocked(next)
+}
+
+// commitLocked saves next and then publishes it. The caller holds saveMu.
+func (s *Store) commitLocked(next *state) error {
 	data, err := encode(next)
 	if err != nil {
 		return fmt.Errorf("save users file: %w", err)

@@ -155,28 +155,74 @@ func checkRoomName(r string) error {
 // concurrent updates both land; it must be quick and must not change the
 // store itself (that would deadlock). Errors: ErrNoUser, fn's error, or one
 // matching ErrInvalid.
+//
+// Concurrent calls share one save: the users file is rewritten whole, so
+// a thousand sessions ending at once (each saving what it last read) would
+// otherwise write it a thousand times. Every call still returns only once
+// its own change is on disk, with its own result.
 func (s *Store) UpdatePrefs(name string, fn func(p *Prefs) error) error {
-	name = Normalize(name)
-	return s.update(func(next *state) error {
-		u, ok := next.users[name]
+	req := &prefsReq{name: Normalize(name), fn: fn}
+	s.prefsMu.Lock()
+	s.prefsQueue = append(s.prefsQueue, req)
+	s.prefsMu.Unlock()
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if !req.done {
+		s.prefsMu.Lock()
+		batch := s.prefsQueue
+		s.prefsQueue = nil
+		s.prefsMu.Unlock()
+		s.applyPrefsLocked(batch)
+	}
+	return req.err
+}
+
+// prefsReq is one UpdatePrefs call; done and err are guarded by saveMu.
+type prefsReq struct {
+	name string
+	fn   func(p *Prefs) error
+	done bool
+	err  error
+}
+
+// applyPrefsLocked applies the calls of batch in order, each on top of the
+// ones before it, and saves the result once. A call that fails changes
+// nothing and does not keep the others from being saved; a failed save is
+// the result of every call that changed something. The caller holds saveMu.
+func (s *Store) applyPrefsLocked(batch []*prefsReq) {
+	next := s.cur.clone()
+	var changed []*prefsReq
+	for _, r := range batch {
+		r.done = true
+		u, ok := next.users[r.name]
 		if !ok {
-			return ErrNoUser
+			r.err = ErrNoUser
+			continue
 		}
 		p := u.Prefs.clone()
-		if err := fn(&p); err != nil {
-			return err
+		if err := r.fn(&p); err != nil {
+			r.err = err
+			continue
 		}
 		if err := normalizePrefs(&p); err != nil {
-			return err
+			r.err = err
+			continue
 		}
 		if p.equal(u.Prefs) {
-			return errNoChange
+			continue
 		}
 		// Copy again: fn may have kept references to the slices it edited.
 		u.Prefs = p.clone()
 		next.put(u)
-		return nil
-	})
+		changed = append(changed, r)
+	}
+	if len(changed) == 0 {
+		return
+	}
+	err := s.commitLocked(next)
+	for _, r := range changed {
+		r.err = err
+	}
 }
 
 // Prefs returns a copy of the preferences of the user name.

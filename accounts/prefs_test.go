@@ -7,7 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestUpdatePrefs(t *testing.T) {
@@ -225,5 +227,82 @@ func TestConcurrentPrefsAndRegister(t *testing.T) {
 	s2 := openAt(t, path, Options{})
 	if s2.Count() != n+1 || !reflect.DeepEqual(s2.List(), s.List()) {
 		t.Errorf("memory and disk differ: %d users on disk", s2.Count())
+	}
+}
+
+// Updates that arrive while the users file is being written share the
+// next write, and each caller still gets its own result.
+func TestUpdatePrefsShareOneSave(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.json")
+	var armed atomic.Bool
+	var saves atomic.Int32
+	first := make(chan struct{})
+	release := make(chan struct{})
+	s := openAt(t, path, Options{SaveHook: func(step string) error {
+		if step == "write" && armed.Load() && saves.Add(1) == 1 {
+			close(first) // the first update is being saved
+			<-release
+		}
+		return nil
+	}})
+	users := []string{"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7"}
+	for _, u := range users {
+		register(t, s, u)
+	}
+	armed.Store(true)
+	errMine := errors.New("changed my mind")
+	results := make(chan error, len(users)+2)
+	go func() {
+		results <- s.UpdatePrefs("u0", func(p *Prefs) error { p.Away = "first"; return nil })
+	}()
+	<-first
+	for i, u := range users[1:] {
+		go func() {
+			results <- s.UpdatePrefs(u, func(p *Prefs) error { p.Away = fmt.Sprintf("away %d", i+1); return nil })
+		}()
+	}
+	go func() { results <- s.UpdatePrefs("nobody", func(p *Prefs) error { return nil }) }()
+	go func() {
+		results <- s.UpdatePrefs("u1", func(p *Prefs) error { p.Theme = "light"; return errMine })
+	}()
+	for {
+		s.prefsMu.Lock()
+		n := len(s.prefsQueue)
+		s.prefsMu.Unlock()
+		if n == len(users)+1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	var ok, noUser, mine int
+	for range len(users) + 2 {
+		switch err := <-results; {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrNoUser):
+			noUser++
+		case errors.Is(err, errMine):
+			mine++
+		default:
+			t.Fatalf("unexpected error %v", err)
+		}
+	}
+	if ok != len(users) || noUser != 1 || mine != 1 {
+		t.Fatalf("results: %d ok, %d no user, %d fn errors", ok, noUser, mine)
+	}
+	if n := saves.Load(); n != 2 {
+		t.Fatalf("%d saves for %d updates, want 2 (the first, then the rest together)", n, len(users)+2)
+	}
+	reopened := openAt(t, path, Options{})
+	for i, u := range users {
+		p, _ := reopened.Prefs(u)
+		want := fmt.Sprintf("away %d", i)
+		if i == 0 {
+			want = "first"
+		}
+		if p.Away != want || p.Theme != "" {
+			t.Fatalf("%s after reopening: away %q theme %q, want away %q and no theme", u, p.Away, p.Theme, want)
+		}
 	}
 }
