@@ -584,8 +584,19 @@ func (s *Subscription) roomNames() []string {
 	return out
 }
 
-// Ready receives a value when messages are waiting; then call Drain.
+// Ready receives a value when messages are waiting (then call Drain),
+// when the subscription ends (see Done), and after Wake, so a session's
+// helper can wait on it alone.
 func (s *Subscription) Ready() <-chan struct{} { return s.notify }
+
+// Wake makes Ready receive, without messages: the session's helper learns
+// of something else to do on the one channel it waits on. It never blocks.
+func (s *Subscription) Wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
 
 // Done is closed when the subscription ended; Err says why.
 func (s *Subscription) Done() <-chan struct{} { return s.done }
@@ -636,10 +647,7 @@ func (s *Subscription) pushBatch(batch []pendingMsg) {
 	}
 	s.mu.Unlock()
 	if added {
-		select {
-		case s.notify <- struct{}{}:
-		default:
-		}
+		s.Wake()
 	}
 }
 
@@ -655,6 +663,7 @@ func (s *Subscription) endLocked(err error) {
 	s.err = err
 	s.pending = nil
 	close(s.done)
+	s.Wake()
 	if f := s.onEnd; f != nil {
 		s.onEnd = nil
 		go f(err)

@@ -486,3 +486,38 @@ func TestOnEnd(t *testing.T) {
 		r.Leave(sub)
 	}
 }
+
+// Ready is the one channel a session's helper needs: it receives after
+// Wake, and when the subscription ends, even with nothing queued.
+func TestReadyWakesForWakeAndEnd(t *testing.T) {
+	r := newRoom(t, Options{QueueSize: 2})
+	sub, err := r.Join(context.Background(), "helper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(sub.Drain()) > 0 {
+	}
+	select {
+	case <-sub.Ready(): // the join notice's signal, if still there
+	default:
+	}
+	sub.Wake()
+	sub.Wake() // never blocks
+	select {
+	case <-sub.Ready():
+	default:
+		t.Fatal("Ready did not receive after Wake")
+	}
+	if msgs := sub.Drain(); len(msgs) != 0 {
+		t.Fatalf("Wake queued %d messages", len(msgs))
+	}
+	r.Close()
+	select {
+	case <-sub.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ready did not receive when the subscription ended")
+	}
+	if !errors.Is(sub.Err(), ErrClosed) {
+		t.Fatalf("Err = %v after Close", sub.Err())
+	}
+}

@@ -196,6 +196,9 @@ type Model struct {
 	frame      []row
 	frameEvery time.Duration
 	paintTimer *time.Timer // paints a held-back frame
+	// heldTimer, when set, fires for the session's pump to paint a held
+	// frame instead (see HeldFrames).
+	heldTimer *time.Timer
 	// mu guards a model that draws itself: the program's event loop, the
 	// session's pump (Deliver) and the frame timer all reach it.
 	mu           sync.Mutex
@@ -587,16 +590,59 @@ func (m *Model) frameDue() {
 		return
 	}
 	m.paintPending = true
+	if m.heldTimer != nil {
+		m.heldTimer.Reset(wait)
+		return
+	}
 	if m.paintTimer == nil {
-		m.paintTimer = time.AfterFunc(wait, func() {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			m.paintPending = false
-			m.paint()
-		})
+		m.paintTimer = time.AfterFunc(wait, m.PaintHeld)
 		return
 	}
 	m.paintTimer.Reset(wait)
+}
+
+// HandHeldFrames hands the painting of held-back frames to the caller:
+// from now on, when a held frame is due, wake is called (on a timer's
+// goroutine; it must not block), and the caller then calls PaintHeld, until
+// ReleaseHeld. The session's pump does this, so frames are drawn on a
+// goroutine whose stack already fits the SSH write path; a timer's function
+// runs on a new goroutine every time, which grew its stack for every held
+// frame.
+func (m *Model) HandHeldFrames(wake func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.heldTimer == nil {
+		m.heldTimer = time.AfterFunc(time.Hour, wake)
+		m.heldTimer.Stop()
+	}
+}
+
+// PaintHeld paints the frame held back, if there is one and it is due;
+// when it is not due yet, the timer still calls for it.
+func (m *Model) PaintHeld() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.paintPending || time.Since(m.lastPaint) < m.frameEvery {
+		return
+	}
+	m.paintPending = false
+	m.paint()
+}
+
+// ReleaseHeld takes back what HeldFrames handed over: a frame held back
+// now, or later, is painted by the model's own timer.
+func (m *Model) ReleaseHeld() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.heldTimer == nil {
+		return
+	}
+	m.heldTimer.Stop()
+	m.heldTimer = nil
+	if m.paintPending {
+		m.paintPending = false
+		m.frameDue()
+	}
 }
 
 // paint draws the frame onto the terminal.
@@ -617,6 +663,9 @@ func (m *Model) CloseScreen() {
 	m.quitting = true // nothing more is drawn
 	if m.paintTimer != nil {
 		m.paintTimer.Stop()
+	}
+	if m.heldTimer != nil {
+		m.heldTimer.Stop()
 	}
 	if m.scr != nil {
 		m.scr.close()

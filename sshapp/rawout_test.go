@@ -95,3 +95,19 @@ func TestDeadlineConnClears(t *testing.T) {
 		t.Fatalf("read after clearing the deadline: %d, %v", n, err)
 	}
 }
+
+// A frame held back because the last one was too recent is painted by the
+// session's pump when the frame interval has passed, with nothing else
+// happening on the session.
+func TestHeldFrameIsPainted(t *testing.T) {
+	ts := startServer(t, t.TempDir(), func(c *Config) { c.FPS = 2 })
+	a := openUI(t, ts.login("alice", "secret-nyvpr"), 100, 30)
+	a.waitFor("Welcome to #lobby, alice")
+	b := openUI(t, ts.login("bob", "secret-obo"), 100, 30)
+	b.waitFor("Welcome to #lobby, bob")
+	a.waitFor("bob joined")
+	time.Sleep(600 * time.Millisecond) // a's next frame is painted at once
+	b.send("first\rsecond\r")
+	a.waitFor("bob: first")
+	a.waitFor("bob: second") // held back: a frame came less than 500 ms before
+}
