@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -127,4 +129,37 @@ func BenchmarkBannedSource(b *testing.B) {
 			b.Fatal("unbanned source found")
 		}
 	}
+}
+
+// BenchmarkSessionsEndTogether: 1,000 users with a key each, and 1,000
+// sessions ending at once, each saving the newest message it showed
+// (what a restart or a network cut does). Reports the users-file saves.
+func BenchmarkSessionsEndTogether(b *testing.B) {
+	s, names, _ := benchStore(b, 1000, true)
+	var saves atomic.Int64
+	s.saveHook = func(step string) error {
+		if step == "write" {
+			saves.Add(1)
+		}
+		return nil
+	}
+	id := uint64(0)
+	for b.Loop() {
+		id++
+		var wg sync.WaitGroup
+		for _, name := range names {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.UpdatePrefs(name, func(p *Prefs) error {
+					p.LastRead = map[string]uint64{"lobby": id}
+					return nil
+				}); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(saves.Load())/float64(b.N), "saves/op")
 }
