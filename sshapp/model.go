@@ -197,7 +197,7 @@ type Model struct {
 	frameEvery time.Duration
 	paintTimer *time.Timer // paints a held-back frame
 	// heldTimer, when set, fires for the session's pump to paint a held
-	// frame instead (see HeldFrames).
+	// frame instead (see HandHeldFrames).
 	heldTimer *time.Timer
 	// mu guards a model that draws itself: the program's event loop, the
 	// session's pump (Deliver) and the frame timer all reach it.
@@ -629,7 +629,7 @@ func (m *Model) PaintHeld() {
 	m.paint()
 }
 
-// ReleaseHeld takes back what HeldFrames handed over: a frame held back
+// ReleaseHeld takes back what HandHeldFrames handed over: a frame held back
 // now, or later, is painted by the model's own timer.
 func (m *Model) ReleaseHeld() {
 	m.mu.Lock()
