@@ -579,15 +579,20 @@ func (m *Model) Deliver(msg incomingMsg) {
 
 // frameDue paints now, or holds the frame back until a frame interval has
 // passed since the last one, on one timer per session (no goroutine per
-// held frame). The caller holds m.mu.
+// held frame). A frame held back that is due by now is painted at once,
+// before its timer calls. The caller holds m.mu.
 func (m *Model) frameDue() {
-	if m.scr == nil || m.quitting || m.paintPending {
+	if m.scr == nil || m.quitting {
 		return
 	}
 	wait := m.frameEvery - time.Since(m.lastPaint)
 	if wait <= 0 {
+		m.paintPending = false
 		m.paint()
 		return
+	}
+	if m.paintPending {
+		return // its timer is set
 	}
 	m.paintPending = true
 	if m.heldTimer != nil {

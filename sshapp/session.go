@@ -451,8 +451,9 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 				}
 			}
 			model.Deliver(incomingMsg{msgs: msgs, roomMembers: members})
+		} else {
+			model.PaintHeld() // woken by the frame timer
 		}
-		model.PaintHeld()
 	}
 }
 
