@@ -6,6 +6,9 @@
 # BENCH_PROFILE=1 also writes the server's CPU profile of each run to OUT.
 # BENCH_PIN=1 pins the server to CPU 0 and the load tool to CPU 1.
 # BENCH_SERVER_ARGS adds flags to the server of each run (e.g. "--fps 20").
+# BENCH_FLOOR=1 follows each run with the same load on bench/floor (one
+# x/crypto write per delivery and nothing else), as W.floor.N.json: the cost
+# that no server on this stack avoids, measured in the same invocation.
 set -euo pipefail
 out=${1:?usage: bench/run.sh OUT [workloads...]}
 shift
@@ -17,6 +20,7 @@ bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/securechat" ./cmd/securechat
 go build -o "$bin/securechat-load" ./cmd/securechat-load
+go build -o "$bin/floor" ./bench/floor
 data=${BENCH_DATA:-/tmp/securechat-bench-data}
 port=${BENCH_PORT:-22022}
 addr=127.0.0.1:$port
@@ -29,6 +33,9 @@ fi
 server() {
 	"${pin_server[@]}" "$bin/securechat" --data "$data" --listen "$addr" --bcrypt-cost 10 --log-level warn "$@" 2>>"$out/server.log" &
 	spid=$!
+	wait_listening
+}
+wait_listening() {
 	for _ in $(seq 100); do
 		if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then return; fi
 		sleep 0.1
@@ -66,4 +73,12 @@ for w in "${runs[@]}"; do
 	echo "== $w" >&2
 	$pin_load "$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.$n.json" || echo "$w exited $?" >&2
 	stop
+	if [ -n "${BENCH_FLOOR:-}" ]; then
+		"${pin_server[@]}" "$bin/floor" --listen "$addr" 2>>"$out/server.log" &
+		spid=$!
+		wait_listening
+		echo "== $w on bench/floor" >&2
+		$pin_load "$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.floor.$n.json" || echo "$w on floor exited $?" >&2
+		stop
+	fi
 done
