@@ -39,14 +39,27 @@ func main() {
 	}
 }
 
+// ErrNotLoopback: the floor accepts any login, so it must not be reachable
+// from elsewhere.
+var ErrNotLoopback = errors.New("--listen must be a loopback IP address")
+
 func run(listen string) error {
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
 		return err
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return errors.New("--listen must be a loopback IP address")
+		return ErrNotLoopback
 	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	return serve(ln)
+}
+
+// serve answers SSH connections on ln until it fails.
+func serve(ln net.Listener) error {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return err
@@ -65,10 +78,6 @@ func run(listen string) error {
 		},
 	}
 	cfg.AddHostKey(signer)
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
-	}
 	r := &room{members: map[*member]bool{}}
 	for {
 		c, err := ln.Accept()
