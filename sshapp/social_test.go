@@ -307,42 +307,61 @@ func TestPreferencesAndMissedMessagesAcrossVisits(t *testing.T) {
 // colourSGR matches an escape sequence that sets a foreground colour.
 var colourSGR = regexp.MustCompile(`\x1b\[([0-9]+;)*(3[0-8]|9[0-7])(;[0-9]+)*m`)
 
-func TestNoColorGetsMono(t *testing.T) {
+// TestColoursFollowTheTerminal: a colour terminal gets colours and the dark
+// theme; NO_COLOR or a terminal without colour gets the mono theme and not
+// one colour sequence.
+func TestColoursFollowTheTerminal(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
-	c := ts.login("alice", "secret-nyvpr")
-	sess, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name, term, noColor string
+		colour              bool
+		theme               string
+	}{
+		{"256 colours", "xterm-256color", "", true, "dark"},
+		{"16 colours", "xterm", "", true, "dark"},
+		{"NO_COLOR", "xterm-256color", "1", false, "mono"},
+		{"dumb terminal", "dumb", "", false, "mono"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sess, err := ts.login("alice", "secret-nyvpr").NewSession()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			if tc.noColor != "" {
+				if err := sess.Setenv("NO_COLOR", tc.noColor); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out syncBuffer
+			sess.Stdout = &out
+			if err := sess.RequestPty(tc.term, 24, 80, nil); err != nil {
+				t.Fatal(err)
+			}
+			in, _ := sess.StdinPipe()
+			if err := sess.Shell(); err != nil {
+				t.Fatal(err)
+			}
+			text := "colourful bob " + tc.term
+			run(t, ts.login("bob", "secret-obo"), "send "+text, "")
+			waitOut(t, &out, text)
+			in.Write([]byte("/theme\r"))
+			waitOut(t, &out, "Theme: "+tc.theme)
+			if got := colourSGR.MatchString(out.String()); got != tc.colour {
+				t.Fatalf("colour sequences sent: %v, want %v: %q", got, tc.colour, out.String())
+			}
+		})
 	}
-	defer sess.Close()
-	if err := sess.Setenv("NO_COLOR", "1"); err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
-	sess.Stdout = &out
-	if err := sess.RequestPty("xterm-256color", 24, 80, nil); err != nil {
-		t.Fatal(err)
-	}
-	in, _ := sess.StdinPipe()
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	run(t, ts.login("bob", "secret-obo"), "send colourful bob", "")
+}
+
+// waitOut waits until out holds want, or fails after a deadline.
+func waitOut(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "colourful bob") {
+	for !strings.Contains(out.String(), want) {
 		if time.Now().After(deadline) {
-			t.Fatalf("message never shown: %q", out.String())
+			t.Fatalf("no %q on screen: %q", want, out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-	in.Write([]byte("/theme\r"))
-	for !strings.Contains(out.String(), "Theme: mono") {
-		if time.Now().After(deadline) {
-			t.Fatalf("theme not mono: %q", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if colourSGR.MatchString(out.String()) {
-		t.Fatalf("colours sent despite NO_COLOR: %q", out.String())
 	}
 }

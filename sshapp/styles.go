@@ -131,6 +131,9 @@ func (c *styleCache) get(profile termenv.Profile, theme string) *Styles {
 		return st
 	}
 	r := lipgloss.NewRenderer(io.Discard, termenv.WithProfile(profile))
+	// Set explicitly: left to itself, the renderer asks its output, which
+	// is not a terminal, and every session would be drawn without colour.
+	r.SetColorProfile(profile)
 	r.SetHasDarkBackground(true)
 	st := NewThemeStyles(r, theme)
 	if c.m == nil {
