@@ -6,6 +6,7 @@ import (
 	"io"
 	"securechat/textsafe"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -379,7 +380,7 @@ func (m *Model) openView(r RoomState) *view {
 		}
 	}
 	if len(r.Backlog) > 0 {
-		m.addTo(v, entry{local: fmt.Sprintf("— %d earlier messages above —", len(r.Backlog)), style: m.notice})
+		m.addTo(v, entry{local: "— " + plural(len(r.Backlog), "earlier message", "earlier messages") + " above —", style: m.notice})
 	}
 	if r.Name != m.cfg.RoomName {
 		note := fmt.Sprintf("You are in #%s. Here (%d): %s.", r.Name, len(r.Members), someNames(r.Members))
@@ -936,27 +937,31 @@ func (m *Model) submit() tea.Cmd {
 	return func() tea.Msg { return sentMsg{text: text, err: chat.Send(room, text)} }
 }
 
+// helpText is what /help shows: every line fits an 80-column terminal, so
+// none wraps where the columns would break.
 var helpText = []string{
 	"Commands:",
-	"  /help          this help",
-	"  /join #room    enter a room (made on first join); Ctrl+N/Ctrl+P switch rooms",
-	"  /leave         leave this room for the lobby; /rooms lists rooms; /topic TEXT sets this room's topic",
-	"  /who           who is online (and who is away)",
-	"  /me ACTION     say what you do: * alice waves",
-	"  /reply TEXT    answer the last private message",
-	"  /away [REASON], /back   tell others you are away, and back",
-	"  /whois USER    who someone is: since when, keys, away, last seen",
-	"  /theme dark|light|contrast|mono, /timestamps off|time|datetime",
-	"  /panel on|off  the side panel: rooms and who is online (F2 toggles it)",
-	"  /bell off|mentions|all  when your terminal bell rings (default: mentions and private messages)",
-	"  /msg USER TEXT private message; sealed with age when USER has keys",
-	"  /keys          your public keys; /keys add LINE, /keys rm FINGERPRINT",
-	"  /ignore USER   hide USER's messages (remembered); /unignore USER",
-	"  admins: /kick USER, /mute USER [30m], /unmute USER, /ban USER [7d] [--addr] [REASON], /unban USER, /bans,",
-	"          /motd TEXT (the message of the day; /motd - clears it)",
-	"  /quit          leave (or Ctrl+C)",
-	"  //text         send a line that starts with /",
-	"Keys: Enter or a click on [ Send ] sends; Alt+Enter or Ctrl+J starts a new line;",
+	"  /help           this help",
+	"  /join #room     enter a room (made on first join); Ctrl+N/Ctrl+P switch",
+	"  /leave          leave this room for the lobby; /rooms lists the rooms",
+	"  /topic TEXT     set this room's topic",
+	"  /who            who is online (and who is away)",
+	"  /whois USER     who someone is: since when, keys, away, last seen",
+	"  /me ACTION      say what you do: * alice waves",
+	"  /msg USER TEXT  a private message; sealed with age when USER has keys",
+	"  /reply TEXT     answer the last private message",
+	"  /away [REASON]  tell others you are away; /back when you return",
+	"  /keys           your public keys; /keys add LINE, /keys rm FINGERPRINT",
+	"  /ignore USER    hide USER's messages (remembered); /unignore USER",
+	"  /theme NAME     dark, light, contrast or mono",
+	"  /timestamps X   off, time or datetime",
+	"  /panel on|off   the side panel: rooms and who is online (F2 toggles it)",
+	"  /bell WHEN      off, mentions or all (default: mentions and private ones)",
+	"  /quit           leave (or Ctrl+C)",
+	"  //text          send a line that starts with /",
+	"Admins: /kick USER, /mute USER [30m], /unmute USER, /unban USER, /bans,",
+	"  /ban USER [7d] [--addr] [REASON], /motd TEXT (/motd - clears it)",
+	"Keys: Enter or a click on [ Send ] sends; Alt+Enter or Ctrl+J: a new line;",
 	"  Tab completes names and commands; Up/Down recall what you typed;",
 	"  PgUp/PgDn or the mouse wheel scroll; Ctrl+End jumps to the newest;",
 	"  Ctrl+A/E/U/K/W edit the line.",
@@ -1188,6 +1193,19 @@ func (m *Model) whoColumn(ph int) []line {
 	return col
 }
 
+// minStatusLeft is the least of the status line's left end (name, room,
+// ...) worth showing beside the way back from scrolling; below it the
+// line is cut as one.
+const minStatusLeft = 12
+
+// plural counts n of a thing: "1 row", "2 rows".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 func (m *Model) status() string {
 	if !m.statusDirty {
 		return m.statusCache
@@ -1214,13 +1232,20 @@ func (m *Model) status() string {
 	left += " · host key " + m.cfg.Fingerprint
 	right := "/help "
 	if m.v.shift > 0 {
-		right = fmt.Sprintf("↑ scrolled: %d rows below · Ctrl+End ", m.v.shift)
+		right = fmt.Sprintf("↑ scrolled: %s below · Ctrl+End ", plural(m.v.shift, "row", "rows"))
 	}
-	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
+	rw := ansi.StringWidth(right)
+	gap := m.width - ansi.StringWidth(left) - rw
 	var s string
-	if gap >= 1 {
+	switch {
+	case gap >= 1:
 		s = left + strings.Repeat(" ", gap) + right
-	} else {
+	case m.v.shift > 0 && m.width-rw > minStatusLeft:
+		// Scrolled back: the right end says how to return, so it stays
+		// whole and the left end gives way.
+		l := ansi.Truncate(left, m.width-rw-1, "…")
+		s = l + strings.Repeat(" ", m.width-rw-ansi.StringWidth(l)) + right
+	default:
 		s = ansi.Truncate(left+" "+right, m.width, "…")
 		if w := ansi.StringWidth(s); w < m.width {
 			s += strings.Repeat(" ", m.width-w)

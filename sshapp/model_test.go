@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -526,5 +527,60 @@ func TestJoinBurstsShareALine(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 40, Height: 24})
 	if v := checkView(t, m, 40, 24); !strings.Contains(v, "user2 and 997\n") || !strings.Contains(v, " others joined\n") {
 		t.Fatalf("after a resize:\n%s", v)
+	}
+}
+
+// TestHelpFitsEightyColumns: on the most common terminal width, /help shows
+// every line whole, none wrapped where its columns would break.
+func TestHelpFitsEightyColumns(t *testing.T) {
+	m := newTestModel(80, 40, nil)
+	typeText(m, "/help")
+	enter(m)
+	rows := strings.Split(checkView(t, m, 80, 40), "\n")
+	for _, h := range helpText {
+		if !slices.ContainsFunc(rows, func(r string) bool { return strings.TrimRight(r, " ") == h }) {
+			t.Errorf("help line not on one row at 80 columns: %q", h)
+		}
+	}
+}
+
+// TestScrolledStatusOnANarrowTerminal: with a real fingerprint the status
+// line does not fit 80 columns; the way back from scrolling stays whole,
+// and the left end gives way.
+func TestScrolledStatusOnANarrowTerminal(t *testing.T) {
+	m := NewModel(ModelConfig{User: "alice", Fingerprint: "SHA256:xXHgema2Bpjgh8Pl2Ys7L0S82LvS04Sr8UdAQB9hg9k",
+		Styles: testStyles(termenv.Ascii), Members: []string{"alice", "bob"}, Width: 80, Height: 12})
+	var msgs []room.Message
+	for i := range 30 {
+		msgs = append(msgs, room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: fmt.Sprintf("message %02d", i)})
+	}
+	m.Update(incomingMsg{msgs: ptrs(msgs...)})
+	status := func() string {
+		rows := strings.Split(checkView(t, m, 80, 12), "\n")
+		return rows[len(rows)-2]
+	}
+	if s := status(); strings.Contains(s, "scrolled") || !strings.HasPrefix(s, " alice · #lobby") {
+		t.Fatalf("status at the bottom: %q", s)
+	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	s := status()
+	if !strings.HasSuffix(s, "↑ scrolled: 3 rows below · Ctrl+End ") || !strings.HasPrefix(s, " alice · #lobby") || ansi.StringWidth(s) != 80 {
+		t.Fatalf("status scrolled back: %q", s)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlEnd})
+	if s := status(); strings.Contains(s, "scrolled") {
+		t.Fatalf("status back at the bottom: %q", s)
+	}
+}
+
+func TestBacklogMarkerCounts(t *testing.T) {
+	for n, want := range map[int]string{1: "— 1 earlier message above —", 2: "— 2 earlier messages above —"} {
+		var backlog []room.Message
+		for i := range n {
+			backlog = append(backlog, room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: "hi"})
+		}
+		if v := checkView(t, newTestModel(80, 12, nil, backlog...), 80, 12); !strings.Contains(v, want) {
+			t.Errorf("backlog of %d: no %q in\n%s", n, want, v)
+		}
 	}
 }
