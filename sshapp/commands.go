@@ -120,17 +120,32 @@ func (s *Server) cmdSend(sess ssh.Session, user string, args []string) int {
 	return 0
 }
 
+// parseArgs parses a command's flags. A mistake gets one line that says
+// what was wrong and the command's usage, rather than the flag package's
+// listing; -h gets the usage. ok is false when the command should end, with
+// code as its exit status.
+func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer, usage string) (code int, ok bool) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(stderr, "usage: %s\n", usage)
+		return 0, false
+	default:
+		fmt.Fprintf(stderr, "securechat: %s: %s\nusage: %s\n", fs.Name(), err, usage)
+		return 2, false
+	}
+}
+
 func (s *Server) cmdHistory(sess ssh.Session, user string, args []string) int {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
-	fs.SetOutput(sess.Stderr())
 	n := fs.Int("n", s.cfg.Backlog, "how many messages")
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	roomName := fs.String("room", "#"+room.Lobby, "the room")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args, sess.Stderr(), "history [-n N] [--json] [--room #name]"); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(sess.Stderr(), "securechat: history: unexpected argument %s\n", quoteName(fs.Arg(0)))

@@ -239,15 +239,11 @@ func sealedFor(user string, sent bool) func(history.Entry) bool {
 
 func (s *Server) cmdInbox(sess ssh.Session, user string, args []string) int {
 	fs := flag.NewFlagSet("inbox", flag.ContinueOnError)
-	fs.SetOutput(sess.Stderr())
 	since := fs.Uint64("since", 0, "only messages with an id above this")
 	n := fs.Int("n", 50, "at most this many messages")
 	sent := fs.Bool("sent", false, "also list the sealed messages you sent")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args, sess.Stderr(), "inbox [--since ID] [-n N] [--sent]"); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || *n < 1 || *n > 10000 {
 		fmt.Fprintln(sess.Stderr(), "securechat: usage: inbox [--since ID] [-n N] [--sent]  (N from 1 to 10000)")

@@ -224,6 +224,21 @@ func TestExecCommands(t *testing.T) {
 	if r := run(t, alice, "frobnicate", ""); !strings.Contains(r.stderr, "usage:") {
 		t.Fatalf("unknown command without usage: %q", r.stderr)
 	}
+	// A bad flag gets what was wrong and the usage, not the flag package's
+	// listing of "Usage of ...".
+	for cmd, want := range map[string]string{
+		"history -n nope":  "securechat: history: invalid value \"nope\" for flag -n",
+		"inbox --since -1": "securechat: inbox: invalid value \"-1\" for flag -since",
+		"history --bogus":  "securechat: history: flag provided but not defined: -bogus",
+	} {
+		r := run(t, alice, cmd, "")
+		if r.code != 2 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "\nusage: "+strings.Fields(cmd)[0]+" [") || strings.Contains(r.stderr, "Usage of") {
+			t.Errorf("%q: exit %d, stderr %q", cmd, r.code, r.stderr)
+		}
+	}
+	if r := run(t, alice, "history -h", ""); r.code != 0 || r.stderr != "usage: history [-n N] [--json] [--room #name]\n" {
+		t.Errorf("history -h: exit %d, stderr %q", r.code, r.stderr)
+	}
 	long := strings.Repeat("x", 2001)
 	if r := run(t, alice, "send", long); r.code == 0 || !strings.Contains(r.stderr, "too long") {
 		t.Fatalf("over-long message: %+v", r)
