@@ -192,7 +192,7 @@ func (s *Server) cmdKeys(sess ssh.Session, user string, args []string) int {
 			fmt.Fprintf(sess.Stderr(), "securechat: keys add: %s\n", textsafe.Sanitize(err.Error(), false))
 			return 1
 		}
-		fmt.Fprintf(sess, "added %d key(s)\n", n)
+		fmt.Fprintf(sess, "added %s\n", plural(n, "key", "keys"))
 		return 0
 	case "rm", "remove", "del":
 		if len(args) != 2 {

@@ -168,7 +168,7 @@ func TestKeysAddRefusals(t *testing.T) {
 	good := newEd25519(t, "")
 	weak := newRSA(t, 1024)
 	held := newEd25519(t, "")
-	if r := run(t, bob, "keys add", held.line+"\n"); r.code != 0 {
+	if r := run(t, bob, "keys add", held.line+"\n"); r.code != 0 || r.stdout != "added 1 key\n" {
 		t.Fatal(r)
 	}
 	trunc := good.line[:40]
@@ -215,7 +215,7 @@ func TestSealedPrivateMessages(t *testing.T) {
 
 	const secret = "the eagle lands at midnight"
 	ub.send("/msg alice " + secret + "\r")
-	ub.waitFor("to alice sent")
+	ub.waitFor("to alice sent (sealed to 2 keys;") // alice's and bob's
 	scr := ua.waitFor("[sealed] #")
 	if !strings.Contains(scr, "from bob") || !strings.Contains(scr, "inbox") {
 		t.Fatalf("alice's screen:\n%s", scr)

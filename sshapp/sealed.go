@@ -121,7 +121,7 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 		s.log.Error("sealed message not saved", "user", safeName(from), "err", err)
 		return "", notSaved(err)
 	}
-	return fmt.Sprintf("sealed message #%d to %s sent (sealed to %d keys; the server keeps only ciphertext)%s", m.ID, to, len(recipients), s.awayNote(to)), nil
+	return fmt.Sprintf("sealed message #%d to %s sent (sealed to %s; the server keeps only ciphertext)%s", m.ID, to, plural(len(recipients), "key", "keys"), s.awayNote(to)), nil
 }
 
 // checkArmoredAge accepts only a well-formed armored age file: the armor

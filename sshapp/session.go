@@ -159,7 +159,7 @@ func (c sessionChat) Command(where, name, args string) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			return []string{fmt.Sprintf("added %d key(s)", n)}, nil
+			return []string{"added " + plural(n, "key", "keys")}, nil
 		case "rm", "remove", "del":
 			if err := c.s.removeKey(c.user, rest); err != nil {
 				return nil, err
