@@ -237,16 +237,19 @@ func sealedFor(user string, sent bool) func(history.Entry) bool {
 	}
 }
 
+// inboxUsage is how the inbox command is called.
+const inboxUsage = "inbox [--since ID] [-n N] [--sent]"
+
 func (s *Server) cmdInbox(sess ssh.Session, user string, args []string) int {
 	fs := flag.NewFlagSet("inbox", flag.ContinueOnError)
 	since := fs.Uint64("since", 0, "only messages with an id above this")
 	n := fs.Int("n", 50, "at most this many messages")
 	sent := fs.Bool("sent", false, "also list the sealed messages you sent")
-	if code, ok := parseArgs(fs, args, sess.Stderr(), "inbox [--since ID] [-n N] [--sent]"); !ok {
+	if code, ok := parseArgs(fs, args, sess.Stderr(), inboxUsage); !ok {
 		return code
 	}
 	if fs.NArg() > 0 || *n < 1 || *n > 10000 {
-		fmt.Fprintln(sess.Stderr(), "securechat: usage: inbox [--since ID] [-n N] [--sent]  (N from 1 to 10000)")
+		fmt.Fprintf(sess.Stderr(), "securechat: usage: %s  (N from 1 to 10000)\n", inboxUsage)
 		return 2
 	}
 	var es []history.Entry
