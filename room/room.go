@@ -538,7 +538,10 @@ type Subscription struct {
 	spare   []*Message
 	err     error
 	rooms   map[string]bool // the rooms this session is in
+	inLobby bool            // rooms[Lobby], read without a map lookup
 	onEnd   func(error)
+	waker   func() // what a push does instead of Wake, when set
+
 }
 
 // OnEnd arranges for f to run, in a goroutine of its own, when the
@@ -560,9 +563,22 @@ func (s *Subscription) inRoom(name string) bool {
 	return s.rooms[name]
 }
 
+// inRoomLocked is inRoom for a caller holding s.mu. Most messages are
+// the lobby's, so its answer is kept apart from the map: fan-out to many
+// sessions skips a string hash per message per session.
+func (s *Subscription) inRoomLocked(name string) bool {
+	if name == Lobby {
+		return s.inLobby
+	}
+	return s.rooms[name]
+}
+
 func (s *Subscription) setRoom(name string, in bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if name == Lobby {
+		s.inLobby = in
+	}
 	if in {
 		s.rooms[name] = true
 	} else {
@@ -634,7 +650,7 @@ func (s *Subscription) pushBatch(batch []pendingMsg) {
 		if m := p.msg; m.To != "" && m.To != s.User && m.From != s.User {
 			continue
 		}
-		if m := p.msg; m.To == "" && m.Room != "" && !s.rooms[m.Room] {
+		if m := p.msg; m.To == "" && m.Room != "" && !s.inRoomLocked(m.Room) {
 			continue
 		}
 		if len(s.pending) >= s.limit {
@@ -645,10 +661,26 @@ func (s *Subscription) pushBatch(batch []pendingMsg) {
 		s.pending = append(s.pending, p.msg)
 		added = true
 	}
+	waker := s.waker
 	s.mu.Unlock()
-	if added {
+	switch {
+	case !added:
+	case waker != nil:
+		waker()
+	default:
 		s.Wake()
 	}
+}
+
+// SetWaker sets what a push of new messages calls instead of Wake (nil:
+// Wake). A session that may not draw again yet can arm a timer there that
+// calls Wake when it may, so the messages that arrive meanwhile wake
+// nobody and are taken by one Drain. f runs on the publisher's goroutine:
+// it must not block, and it must see to it that Wake is called.
+func (s *Subscription) SetWaker(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waker = f
 }
 
 func (s *Subscription) end(err error) {

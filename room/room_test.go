@@ -521,3 +521,46 @@ func TestReadyWakesForWakeAndEnd(t *testing.T) {
 		t.Fatalf("Err = %v after Close", sub.Err())
 	}
 }
+
+// A waker set on a subscription is called for new messages instead of
+// Wake, so Ready stays quiet; the messages wait for the next Drain. With
+// the waker removed, pushes wake Ready again.
+func TestSetWakerReplacesWake(t *testing.T) {
+	r := newRoom(t, Options{})
+	sub, err := r.Join(context.Background(), "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := make(chan struct{}, 10)
+	sub.SetWaker(func() { calls <- struct{}{} })
+	for _, text := range []string{"one", "two"} {
+		if _, err := r.Publish(context.Background(), Message{Kind: KindMessage, Room: Lobby, From: "writer", Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(calls) != 2 {
+		t.Fatalf("waker called %d times for 2 messages", len(calls))
+	}
+	select {
+	case <-sub.Ready():
+		t.Fatal("Ready received although a waker was set")
+	default:
+	}
+	var texts []string
+	for _, m := range sub.Drain() {
+		texts = append(texts, m.Text)
+	}
+	if !slices.Equal(texts, []string{"one", "two"}) {
+		t.Fatalf("drained %q, want one and two", texts)
+	}
+	sub.SetWaker(nil)
+	if _, err := r.Publish(context.Background(), Message{Kind: KindMessage, Room: Lobby, From: "writer", Text: "three"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, sub, 1); got[0].Text != "three" {
+		t.Fatalf("after the waker was removed got %+v", got)
+	}
+	if len(calls) != 2 {
+		t.Fatalf("removed waker still called (%d calls)", len(calls))
+	}
+}
