@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -130,6 +131,9 @@ type ModelConfig struct {
 	// View then returns nothing. The program runs without its renderer.
 	Output io.Writer
 	FPS    int
+	// FrameBurst is how many frames may go out back to back, faster than
+	// FPS, before frames are held back to the FPS rate (default 1).
+	FrameBurst int
 }
 
 // paintMsg asks for the frame a model that draws itself held back.
@@ -183,6 +187,7 @@ type Model struct {
 	inputCache string
 	inputWidth int
 	inputKey   inputState
+	inputRunes []rune
 
 	// whoCache is the drawn online list; nil when it must be rebuilt.
 	whoCache  []line
@@ -202,13 +207,25 @@ type Model struct {
 	heldTimer *time.Timer
 	// mu guards a model that draws itself: the program's event loop, the
 	// session's pump (Deliver) and the frame timer all reach it.
-	mu           sync.Mutex
-	lastPaint    time.Time
+	mu sync.Mutex
+	// Frames are paced as a budget (GCRA): a frame may be painted once
+	// now >= frameTAT - frameSlack, and each paint moves frameTAT on by
+	// frameEvery. frameSlack 0 holds every frame until frameEvery after the
+	// last one; more lets a few frames out at once, so a quiet room's
+	// messages are never held back.
+	frameTAT     time.Time
+	frameSlack   time.Duration
 	paintPending bool
+	// nextFrame is when the next frame may be painted, in nanoseconds
+	// after born; read without m.mu by the room's waker (UntilNextFrame).
+	born      time.Time
+	nextFrame atomic.Int64
 }
 
+// inputState is what the drawn input line depends on besides the line's
+// runes, which inputRunes keeps: comparing them needs no string built per
+// frame.
 type inputState struct {
-	text   string
 	cursor int
 	width  int
 	theme  string
@@ -339,11 +356,13 @@ func NewModel(cfg ModelConfig) *Model {
 	}
 	if cfg.Output != nil {
 		m.scr = newScreen(cfg.Output)
+		m.born = time.Now()
 		fps := cfg.FPS
 		if fps <= 0 {
 			fps = 30
 		}
 		m.frameEvery = time.Second / time.Duration(fps)
+		m.frameSlack = time.Duration(max(cfg.FrameBurst, 1)-1) * m.frameEvery
 	}
 	for _, n := range cfg.Ignore {
 		m.ignore[n] = true
@@ -571,7 +590,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) Deliver(msg incomingMsg) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, cmd := m.update(msg)
+	cmd := m.incoming(&msg) // not through update: no boxing per delivery
 	m.frameDue()
 	if cmd != nil {
 		cmd() // the bell: a byte for the terminal, nothing for the model
@@ -586,7 +605,7 @@ func (m *Model) frameDue() {
 	if m.scr == nil || m.quitting {
 		return
 	}
-	wait := m.frameEvery - time.Since(m.lastPaint)
+	wait := m.frameWait()
 	if wait <= 0 {
 		m.paintPending = false
 		m.paint()
@@ -605,6 +624,17 @@ func (m *Model) frameDue() {
 		return
 	}
 	m.paintTimer.Reset(wait)
+}
+
+// UntilNextFrame is how long until the next frame may be painted (<= 0:
+// now). Unlike the rest of the model it may be called from any goroutine.
+func (m *Model) UntilNextFrame() time.Duration {
+	return time.Duration(m.nextFrame.Load()) - time.Since(m.born)
+}
+
+// frameWait is how long until the next frame may be painted (<= 0: now).
+func (m *Model) frameWait() time.Duration {
+	return time.Until(m.frameTAT) - m.frameSlack
 }
 
 // HandHeldFrames hands the painting of held-back frames to the caller:
@@ -628,7 +658,7 @@ func (m *Model) HandHeldFrames(wake func()) {
 func (m *Model) PaintHeld() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.paintPending || time.Since(m.lastPaint) < m.frameEvery {
+	if !m.paintPending || m.frameWait() > 0 {
 		return
 	}
 	m.paintPending = false
@@ -656,7 +686,11 @@ func (m *Model) paint() {
 	if m.scr == nil || m.quitting {
 		return
 	}
-	m.lastPaint = time.Now()
+	if now := time.Now(); m.frameTAT.Before(now) {
+		m.frameTAT = now
+	}
+	m.frameTAT = m.frameTAT.Add(m.frameEvery)
+	m.nextFrame.Store(int64(m.frameTAT.Sub(m.born) - m.frameSlack))
 	rows := m.frameRows()
 	_ = m.scr.draw(rows, m.width, m.height, m.paneHeight(), m.paneWidth())
 }
@@ -681,49 +715,7 @@ func (m *Model) CloseScreen() {
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case incomingMsg:
-		ring := false
-		for _, rm := range msg.msgs {
-			v := m.v
-			if rm.To == "" && rm.Room != "" {
-				v = m.views[rm.Room]
-			}
-			if v == nil || m.hidden(rm) {
-				continue
-			}
-			if rm.ID != 0 && rm.To == "" {
-				if rm.ID <= v.lastID {
-					continue // already shown in the backlog
-				}
-				v.lastID = rm.ID
-			}
-			if rm.Kind == room.KindTopic {
-				v.topic = textsafe.Sanitize(rm.Text, false)
-				m.statusDirty = true
-			}
-			m.addTo(v, entry{msg: rm})
-			ring = ring || m.rings(rm)
-			if (rm.Kind == room.KindPrivate || rm.Kind == room.KindSealed) && rm.To == m.cfg.User && rm.From != m.cfg.User {
-				m.lastPrivate = rm.From
-			}
-		}
-		var bell tea.Cmd
-		if ring && m.cfg.Chat != nil {
-			chat := m.cfg.Chat
-			bell = func() tea.Msg { chat.Bell(); return nil }
-		}
-		if msg.members != nil {
-			if v := m.views[m.cfg.RoomName]; v != nil {
-				v.members = msg.members
-			}
-			m.sideChanged()
-		}
-		for name, members := range msg.roomMembers {
-			if v := m.views[name]; v != nil {
-				v.members = members
-				m.sideChanged()
-			}
-		}
-		return m, bell
+		return m, m.incoming(&msg)
 	case roomJoinedMsg:
 		if msg.err != nil {
 			m.addLocal(m.errorStyle, userError(msg.err))
@@ -790,6 +782,54 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.key(msg)
 	}
 	return m, nil
+}
+
+// incoming shows what the room queued for this session; the returned
+// command rings the bell, when one of the messages asks for it.
+func (m *Model) incoming(msg *incomingMsg) tea.Cmd {
+	ring := false
+	for _, rm := range msg.msgs {
+		v := m.v
+		if rm.To == "" && rm.Room != "" && rm.Room != v.name {
+			v = m.views[rm.Room]
+		}
+		if v == nil || m.hidden(rm) {
+			continue
+		}
+		if rm.ID != 0 && rm.To == "" {
+			if rm.ID <= v.lastID {
+				continue // already shown in the backlog
+			}
+			v.lastID = rm.ID
+		}
+		if rm.Kind == room.KindTopic {
+			v.topic = textsafe.Sanitize(rm.Text, false)
+			m.statusDirty = true
+		}
+		m.addTo(v, entry{msg: rm})
+		ring = ring || m.rings(rm)
+		if (rm.Kind == room.KindPrivate || rm.Kind == room.KindSealed) && rm.To == m.cfg.User && rm.From != m.cfg.User {
+			m.lastPrivate = rm.From
+		}
+	}
+	var bell tea.Cmd
+	if ring && m.cfg.Chat != nil {
+		chat := m.cfg.Chat
+		bell = func() tea.Msg { chat.Bell(); return nil }
+	}
+	if msg.members != nil {
+		if v := m.views[m.cfg.RoomName]; v != nil {
+			v.members = msg.members
+		}
+		m.sideChanged()
+	}
+	for name, members := range msg.roomMembers {
+		if v := m.views[name]; v != nil {
+			v.members = members
+			m.sideChanged()
+		}
+	}
+	return bell
 }
 
 func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
@@ -1258,9 +1298,10 @@ func (m *Model) status() string {
 }
 
 func (m *Model) cachedInput() (string, int) {
-	k := inputState{text: string(m.input), cursor: m.cursor, width: m.width, theme: m.st.Theme()}
-	if k != m.inputKey || m.inputCache == "" {
+	k := inputState{cursor: m.cursor, width: m.width, theme: m.st.Theme()}
+	if k != m.inputKey || m.inputCache == "" || !slices.Equal(m.input, m.inputRunes) {
 		m.inputCache, m.inputKey = m.inputView(), k
+		m.inputRunes = append(m.inputRunes[:0], m.input...)
 		m.inputWidth = ansi.StringWidth(m.inputCache)
 	}
 	return m.inputCache, m.inputWidth

@@ -584,3 +584,84 @@ func TestBacklogMarkerCounts(t *testing.T) {
 		}
 	}
 }
+
+// writeCounter counts the writes made to it: one per frame sent.
+type writeCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.n++
+	return len(p), nil
+}
+
+func (w *writeCounter) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n
+}
+
+// Frames are paced as a budget: FrameBurst frames go out back to back, and
+// only the next one is held to the FPS rate; with a burst of 1 every frame
+// after the first waits a frame interval.
+func TestFrameBurst(t *testing.T) {
+	for _, tc := range []struct {
+		burst, immediate int
+	}{{1, 1}, {2, 2}, {3, 3}} {
+		t.Run(fmt.Sprintf("burst=%d", tc.burst), func(t *testing.T) {
+			var out writeCounter
+			// One frame a minute: nothing held back is painted during the test.
+			m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.ANSI256), Width: 100, Height: 30,
+				Output: &out, FPS: 1, FrameBurst: tc.burst})
+			m.frameEvery = time.Minute
+			m.frameSlack = time.Duration(tc.burst-1) * time.Minute
+			t.Cleanup(m.CloseScreen)
+			m.Update(paintMsg{}) // the first frame, as Init asks for it
+			for i := 1; i <= 4; i++ {
+				m.Deliver(incomingMsg{msgs: ptrs(room.Message{ID: uint64(i), Time: t0, Kind: room.KindMessage, Room: "lobby",
+					From: "bob", Text: fmt.Sprintf("message %d", i)})})
+				want := min(i+1, tc.immediate)
+				if got := out.count(); got != want {
+					t.Fatalf("after message %d: %d frames sent, want %d", i, got, want)
+				}
+			}
+			m.mu.Lock()
+			pending := m.paintPending
+			m.mu.Unlock()
+			if !pending {
+				t.Fatal("the frame past the burst is not held back for later")
+			}
+		})
+	}
+}
+
+// BenchmarkDeliverToManySessions is the per-session cost of one message in
+// a room of 1,000 sessions, each delivered and drawn in turn as the pumps
+// do: unlike BenchmarkIncomingMessage, each session's state is cold in the
+// CPU's caches by the time its turn comes, as it is on a busy server.
+func BenchmarkDeliverToManySessions(b *testing.B) {
+	const n = 1000
+	cache := newFormatCache(8192)
+	models := make([]*Model, n)
+	for i := range models {
+		models[i] = NewModel(ModelConfig{User: fmt.Sprintf("user%d", i), Styles: testStyles(termenv.ANSI256), Width: 100, Height: 30,
+			Cache: cache, Profile: termenv.ANSI256, Members: []string{"alice", "bob", "carol"}, Output: io.Discard})
+		models[i].paint()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		msg := incomingMsg{msgs: ptrs(room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, Room: "lobby",
+			From: fmt.Sprintf("user%d", i%20), Text: "a short chat message of ordinary length " + strconv.Itoa(i)})}
+		for _, m := range models {
+			m.mu.Lock()
+			m.incoming(&msg)
+			m.paint() // every delivery drawn, none held back
+			m.mu.Unlock()
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/delivery")
+}

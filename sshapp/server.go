@@ -83,6 +83,9 @@ type Config struct {
 	KeepAliveTimeout time.Duration
 	// FPS caps how often a session's screen is redrawn (default 30).
 	FPS int
+	// FrameBurst is how many frames a session may send back to back before
+	// they are held to the FPS rate (default 1).
+	FrameBurst int
 	// Logger receives operator logs (default: discard).
 	Logger *log.Logger
 	// PublicHost is the host name users connect to, used in the hints the

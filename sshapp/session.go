@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -353,8 +354,9 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		// The model draws itself: it scrolls the pane and sends only the
 		// rows that changed, where Bubble Tea's renderer would rewrite
 		// every row that moved.
-		Output: terminalOut(sess),
-		FPS:    s.cfg.FPS,
+		Output:     terminalOut(sess),
+		FPS:        s.cfg.FPS,
+		FrameBurst: s.cfg.FrameBurst,
 	})
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
@@ -414,6 +416,27 @@ func endReason(err error) string {
 func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, model *Model, winCh <-chan ssh.Window) {
 	model.HandHeldFrames(sub.Wake)
 	defer model.ReleaseHeld()
+	// While the next frame may not be painted yet, messages that arrive
+	// wake nobody: the first arms a timer for when it may, and one Drain
+	// then takes them all, so a session pays one wake-up per frame, not one
+	// per message.
+	var armed atomic.Bool
+	held := time.AfterFunc(time.Hour, func() {
+		armed.Store(false)
+		sub.Wake()
+	})
+	held.Stop()
+	defer held.Stop()
+	sub.SetWaker(func() {
+		if d := model.UntilNextFrame(); d > 0 {
+			if !armed.Swap(true) {
+				held.Reset(d)
+			}
+			return
+		}
+		sub.Wake()
+	})
+	defer sub.SetWaker(nil)
 	stop := context.AfterFunc(ctx, sub.Wake)
 	defer stop()
 	ready := sub.Ready()

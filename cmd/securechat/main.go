@@ -42,6 +42,7 @@ type options struct {
 	queueSize   int
 	maxMessage  int
 	fps         int
+	frameBurst  int
 	logLevel    string
 	cpuProfile  string
 	pprofAddr   string
@@ -79,6 +80,7 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.IntVar(&o.queueSize, "queue", 1024, "unread messages a session may have before it is dropped as fallen behind")
 	fs.IntVar(&o.maxMessage, "max-message", 2000, "longest message, in characters")
 	fs.IntVar(&o.fps, "fps", 30, "highest screen refresh rate per session")
+	fs.IntVar(&o.frameBurst, "frame-burst", 1, "frames a session may send back to back before they are held to --fps")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file, for benchmarks")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060, for benchmarks")
@@ -128,6 +130,9 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	}
 	if o.fps < 1 || o.fps > 120 {
 		return o, nil, fmt.Errorf("--fps %d: must be between 1 and 120", o.fps)
+	}
+	if o.frameBurst < 1 || o.frameBurst > 10 {
+		return o, nil, fmt.Errorf("--frame-burst %d: must be between 1 and 10", o.frameBurst)
 	}
 	o.lim.Flood.PerSecond = o.floodRate
 	for name, v := range map[string]int{
@@ -323,6 +328,7 @@ func serve(o options, logger *log.Logger) error {
 		QueueSize:     o.queueSize,
 		MaxMessage:    o.maxMessage,
 		FPS:           o.fps,
+		FrameBurst:    o.frameBurst,
 		PublicHost:    o.publicHost,
 		MOTDPath:      motdPath(o),
 		TopicsPath:    filepath.Join(o.data, "topics.json"),
