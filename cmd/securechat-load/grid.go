@@ -42,6 +42,7 @@ type grid struct {
 	savedY     int
 	last       rune // the last printed rune, for REP
 	p          *ansi.Parser
+	scrollOff  func(row []rune)
 }
 
 // blank is an empty cell; the second cell of a wide character holds 0.
@@ -149,6 +150,8 @@ func (g *grid) changedRows(fn func(y int, row []rune)) {
 
 func (g *grid) forget() { clear(g.dirty) }
 
+func (g *grid) onScrollOff(fn func(row []rune)) { g.scrollOff = fn }
+
 func (g *grid) rowText(y int) []rune { return g.cells[y] }
 
 func (g *grid) size() (int, int) { return g.cols, g.rows }
@@ -253,6 +256,9 @@ func (g *grid) scrollUp(from, n int) {
 	flags := g.dirty[from : g.bot+1]
 	rotate(flags, n)
 	for i, row := range moved[len(moved)-n:] {
+		if flags[len(flags)-n+i] && g.scrollOff != nil {
+			g.scrollOff(row) // pushed off the top before it was looked at
+		}
 		fillBlank(row)
 		flags[len(flags)-n+i] = false
 	}
@@ -269,6 +275,9 @@ func (g *grid) scrollDown(from, n int) {
 	flags := g.dirty[from : g.bot+1]
 	rotate(flags, len(flags)-n)
 	for i, row := range moved[:n] {
+		if flags[i] && g.scrollOff != nil {
+			g.scrollOff(row) // pushed off the bottom before it was looked at
+		}
 		fillBlank(row)
 		flags[i] = false
 	}

@@ -22,6 +22,11 @@ type termModel interface {
 	// call).
 	rowText(y int) []rune
 	size() (cols, rows int)
+	// onScrollOff sets fn to be called with each changed row, not yet
+	// visited by changedRows, that a scroll is about to push off the
+	// region: it was on screen, however briefly, when one read carried
+	// several frames. Models that cannot tell ignore it.
+	onScrollOff(fn func(row []rune))
 }
 
 // Emulators --emulator chooses from.
@@ -125,3 +130,6 @@ func (v *vtModel) rowText(y int) []rune {
 }
 
 func (v *vtModel) size() (int, int) { return v.cols, v.rows }
+
+// onScrollOff is not supported by vt10x, which does not say what scrolled.
+func (v *vtModel) onScrollOff(func(row []rune)) {}

@@ -285,3 +285,33 @@ func FuzzGrid(f *testing.F) {
 		})
 	})
 }
+
+// TestGridScrollOff: a changed row pushed out of the scroll region before
+// anyone looked at it is handed to the scroll-off hook, once, with its text;
+// rows already looked at and blank rows are not.
+func TestGridScrollOff(t *testing.T) {
+	g := newGrid(20, 6)
+	var off []string
+	g.onScrollOff(func(row []rune) { off = append(off, strings.TrimRight(string(row), " ")) })
+	// A pane of rows 1-4 (a scroll region), like the server's.
+	g.write([]byte("\x1b[1;4r\x1b[4;1Hseen"))
+	g.forget()
+	// One read: two frames, each scrolling the pane and printing a row; the
+	// first frame's row leaves the region (4 rows) before the read ends.
+	g.write([]byte("\n\x1b[4;1Hfirst\n\n\n\n\x1b[4;1Hsecond"))
+	if !slices.Equal(off, []string{"first"}) {
+		t.Fatalf("scrolled off unseen: %q, want [first]", off)
+	}
+	var changed []string
+	g.changedRows(func(_ int, row []rune) { changed = append(changed, strings.TrimRight(string(row), " ")) })
+	if !slices.Equal(changed, []string{"second"}) {
+		t.Fatalf("changed rows %q, want [second]", changed)
+	}
+	// Reverse index pushes rows off the bottom of the region: "second" was
+	// looked at above, "top" was not.
+	off = nil
+	g.write([]byte("\x1b[1;1Htop\x1b[1;1H\x1bM\x1bM\x1bM\x1bM"))
+	if !slices.Equal(off, []string{"top"}) {
+		t.Fatalf("scrolled off the bottom: %q, want [top]", off)
+	}
+}

@@ -37,6 +37,7 @@ type chatSession struct {
 
 	mu      sync.Mutex // scr and isReady: the reader writes, others may look
 	scr     termModel
+	readAt  int64 // when the read being fed to scr arrived
 	isReady bool
 
 	ready   chan struct{} // closed when the UI is up
@@ -74,6 +75,14 @@ func openSession(ctx context.Context, o sessionOptions, slot int, user string, k
 		ready: make(chan struct{}),
 		done:  make(chan struct{}),
 	}
+	// A read that carries several frames can scroll a token's row off the
+	// screen before the read is scanned: it was shown, so it counts, at
+	// the read's arrival time (c.mu is held: scrolls happen in write).
+	scr.onScrollOff(func(row []rune) {
+		if c.isReady && c.tr.pending() {
+			c.tr.observe(row, c.readAt)
+		}
+	})
 	out, err := c.startShell(o.width, o.height)
 	if err != nil {
 		_ = client.Close()
@@ -150,6 +159,7 @@ func (c *chatSession) consume(p []byte) {
 	c.stats.bytes.Add(int64(len(p)))
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.readAt = now
 	c.scr.write(p)
 	switch {
 	case !c.isReady:
