@@ -254,7 +254,7 @@ func chatFrame(cols, rows int) []byte {
 
 // FuzzGrid feeds the grid arbitrary bytes, split at an arbitrary point:
 // it never panics, keeps the cursor and every row inside the screen, and
-// reports only rows that exist.
+// reports only rows that exist, whether changed or scrolled off.
 func FuzzGrid(f *testing.F) {
 	for _, s := range []string{
 		"\x1b[1;4r\x1b[4;1Ha: t1-2-abcde\x1b[4;1H\n\nnext",
@@ -266,6 +266,11 @@ func FuzzGrid(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte, cut uint8) {
 		g := newGrid(20, 6)
+		g.onScrollOff(func(row []rune) {
+			if len(row) != 20 {
+				t.Fatalf("row scrolled off with %d cells", len(row))
+			}
+		})
 		at := min(int(cut), len(b))
 		g.write(b[:at])
 		g.write(b[at:])
