@@ -624,6 +624,13 @@ func (s *Subscription) Err() error {
 	return s.err
 }
 
+// Pending reports whether messages wait for Drain.
+func (s *Subscription) Pending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending) > 0
+}
+
 // Drain takes every waiting message, oldest first. The returned slice is
 // valid until the next Drain; the messages are shared by every session
 // that received them, so they must not be changed.

@@ -546,12 +546,18 @@ func TestSetWakerReplacesWake(t *testing.T) {
 		t.Fatal("Ready received although a waker was set")
 	default:
 	}
+	if !sub.Pending() {
+		t.Fatal("Pending is false with two messages waiting")
+	}
 	var texts []string
 	for _, m := range sub.Drain() {
 		texts = append(texts, m.Text)
 	}
 	if !slices.Equal(texts, []string{"one", "two"}) {
 		t.Fatalf("drained %q, want one and two", texts)
+	}
+	if sub.Pending() {
+		t.Fatal("Pending is true after Drain")
 	}
 	sub.SetWaker(nil)
 	if _, err := r.Publish(context.Background(), Message{Kind: KindMessage, Room: Lobby, From: "writer", Text: "three"}); err != nil {

@@ -416,10 +416,12 @@ func endReason(err error) string {
 func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, model *Model, winCh <-chan ssh.Window) {
 	model.HandHeldFrames(sub.Wake)
 	defer model.ReleaseHeld()
-	// While the next frame may not be painted yet, messages that arrive
-	// wake nobody: the first arms a timer for when it may, and one Drain
-	// then takes them all, so a session pays one wake-up per frame, not one
-	// per message.
+	// While the next frame may not be painted yet, messages wait: the
+	// first wakes the pump, which arms a timer for when the frame may go
+	// out, and the ones after it wake nobody; one Drain then takes them
+	// all. The pump arms the timer itself, on its own thread: armed by the
+	// publisher, every session's timer lived with the publisher and W1
+	// measured about 9% more CPU.
 	var armed atomic.Bool
 	held := time.AfterFunc(time.Hour, func() {
 		armed.Store(false)
@@ -428,11 +430,8 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 	held.Stop()
 	defer held.Stop()
 	sub.SetWaker(func() {
-		if d := model.UntilNextFrame(); d > 0 {
-			if !armed.Swap(true) {
-				held.Reset(d)
-			}
-			return
+		if armed.Load() && model.UntilNextFrame() > 0 {
+			return // the timer wakes the pump
 		}
 		sub.Wake()
 	})
@@ -462,6 +461,12 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 			p.Send(endedMsg{err: sub.Err()})
 			return
 		default:
+		}
+		if d := model.UntilNextFrame(); d > 0 && sub.Pending() {
+			if !armed.Swap(true) {
+				held.Reset(d)
+			}
+			continue // the frame may not go out yet: nothing to do until it may
 		}
 		if msgs := sub.Drain(); len(msgs) > 0 { // valid until the next Drain: Deliver copies what it keeps
 			var members map[string][]string
