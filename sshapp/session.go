@@ -419,9 +419,10 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 	// While the next frame may not be painted yet, messages wait: the
 	// first wakes the pump, which arms a timer for when the frame may go
 	// out, and the ones after it wake nobody; one Drain then takes them
-	// all. The pump arms the timer itself, on its own thread: armed by the
-	// publisher, every session's timer lived with the publisher and W1
-	// measured about 9% more CPU.
+	// all. The pump arms the timer itself, on its own thread: when the
+	// publisher armed every session's timer, W1 measured a median 9% more
+	// CPU (BENCHMARKS.md), and here a held frame that gets one message
+	// costs the wake-ups it always did.
 	var armed atomic.Bool
 	held := time.AfterFunc(time.Hour, func() {
 		armed.Store(false)
