@@ -560,7 +560,7 @@ func (s *Subscription) OnEnd(f func(error)) {
 func (s *Subscription) inRoom(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rooms[name]
+	return s.inRoomLocked(name)
 }
 
 // inRoomLocked is inRoom for a caller holding s.mu. Most messages are

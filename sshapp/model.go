@@ -205,6 +205,9 @@ type Model struct {
 	// heldTimer, when set, fires for the session's pump to paint a held
 	// frame instead (see HandHeldFrames).
 	heldTimer *time.Timer
+	// heldArmed is set while heldTimer will wake the pump; read without
+	// m.mu by the room's waker (FrameHeld).
+	heldArmed atomic.Bool
 	// mu guards a model that draws itself: the program's event loop, the
 	// session's pump (Deliver) and the frame timer all reach it.
 	mu sync.Mutex
@@ -605,7 +608,7 @@ func (m *Model) frameDue() {
 	if m.scr == nil || m.quitting {
 		return
 	}
-	wait := m.frameWait()
+	wait := m.UntilNextFrame()
 	if wait <= 0 {
 		m.paintPending = false
 		m.paint()
@@ -616,6 +619,7 @@ func (m *Model) frameDue() {
 	}
 	m.paintPending = true
 	if m.heldTimer != nil {
+		m.heldArmed.Store(true)
 		m.heldTimer.Reset(wait)
 		return
 	}
@@ -632,9 +636,28 @@ func (m *Model) UntilNextFrame() time.Duration {
 	return time.Duration(m.nextFrame.Load()) - time.Since(m.born)
 }
 
-// frameWait is how long until the next frame may be painted (<= 0: now).
-func (m *Model) frameWait() time.Duration {
-	return time.Until(m.frameTAT) - m.frameSlack
+// FrameHeld reports that the next frame may not be painted yet and the
+// timer handed over by HandHeldFrames will wake the caller when it may: a
+// message that arrives meanwhile needs to wake nobody. It may be called
+// from any goroutine.
+func (m *Model) FrameHeld() bool {
+	return m.heldArmed.Load() && m.UntilNextFrame() > 0
+}
+
+// HoldForNextFrame arms the handed-over timer when the next frame may not
+// be painted yet, and reports whether it did (or it already was): the
+// caller then leaves what waits for the frame until the timer wakes it.
+func (m *Model) HoldForNextFrame() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	wait := m.UntilNextFrame()
+	if m.scr == nil || m.quitting || m.heldTimer == nil || wait <= 0 {
+		return false
+	}
+	if !m.heldArmed.Swap(true) {
+		m.heldTimer.Reset(wait)
+	}
+	return true
 }
 
 // HandHeldFrames hands the painting of held-back frames to the caller:
@@ -648,7 +671,10 @@ func (m *Model) HandHeldFrames(wake func()) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.heldTimer == nil {
-		m.heldTimer = time.AfterFunc(time.Hour, wake)
+		m.heldTimer = time.AfterFunc(time.Hour, func() {
+			m.heldArmed.Store(false)
+			wake()
+		})
 		m.heldTimer.Stop()
 	}
 }
@@ -658,7 +684,7 @@ func (m *Model) HandHeldFrames(wake func()) {
 func (m *Model) PaintHeld() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.paintPending || m.frameWait() > 0 {
+	if !m.paintPending || m.UntilNextFrame() > 0 {
 		return
 	}
 	m.paintPending = false
@@ -675,6 +701,7 @@ func (m *Model) ReleaseHeld() {
 	}
 	m.heldTimer.Stop()
 	m.heldTimer = nil
+	m.heldArmed.Store(false)
 	if m.paintPending {
 		m.paintPending = false
 		m.frameDue()

@@ -665,3 +665,36 @@ func BenchmarkDeliverToManySessions(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/delivery")
 }
+
+// While the next frame may not go out, the pump can hold what waits for it:
+// HoldForNextFrame arms the handed-over timer, FrameHeld tells the room's
+// waker that nobody needs waking, and when the frame may go out the timer
+// wakes the pump and the hold is over. Without a handed-over timer, or once
+// the frame is due, nothing is held.
+func TestHoldForNextFrame(t *testing.T) {
+	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.ANSI256), Width: 100, Height: 30,
+		Output: io.Discard, FPS: 1})
+	m.frameEvery = 50 * time.Millisecond
+	t.Cleanup(m.CloseScreen)
+	m.Update(paintMsg{}) // a frame now: the next may wait 50 ms
+	if m.HoldForNextFrame() || m.FrameHeld() {
+		t.Fatal("held with no timer handed over")
+	}
+	woken := make(chan struct{}, 1)
+	m.HandHeldFrames(func() { woken <- struct{}{} })
+	t.Cleanup(m.ReleaseHeld)
+	if !m.HoldForNextFrame() || !m.FrameHeld() {
+		t.Fatal("not held although the next frame may not go out yet")
+	}
+	select {
+	case <-woken:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held-frame timer did not wake the pump")
+	}
+	if m.UntilNextFrame() > 0 {
+		t.Fatalf("woken %s before the frame may go out", m.UntilNextFrame())
+	}
+	if m.FrameHeld() || m.HoldForNextFrame() {
+		t.Fatal("still held once the frame may go out")
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -417,24 +416,14 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 	model.HandHeldFrames(sub.Wake)
 	defer model.ReleaseHeld()
 	// While the next frame may not be painted yet, messages wait: the
-	// first wakes the pump, which arms a timer for when the frame may go
-	// out, and the ones after it wake nobody; one Drain then takes them
-	// all. The pump arms the timer itself, on its own thread: when the
-	// publisher armed every session's timer, W1 measured a median 9% more
-	// CPU (BENCHMARKS.md), and here a held frame that gets one message
-	// costs the wake-ups it always did.
-	var armed atomic.Bool
-	held := time.AfterFunc(time.Hour, func() {
-		armed.Store(false)
-		sub.Wake()
-	})
-	held.Stop()
-	defer held.Stop()
+	// first wakes the pump, which arms the held-frame timer for when the
+	// frame may go out, and the ones after it wake nobody; one Drain then
+	// takes them all. (When the publisher armed a timer for every session,
+	// W1 measured a median 9% more CPU: BENCHMARKS.md.)
 	sub.SetWaker(func() {
-		if armed.Load() && model.UntilNextFrame() > 0 {
-			return // the timer wakes the pump
+		if !model.FrameHeld() {
+			sub.Wake()
 		}
-		sub.Wake()
 	})
 	defer sub.SetWaker(nil)
 	stop := context.AfterFunc(ctx, sub.Wake)
@@ -463,10 +452,7 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 			return
 		default:
 		}
-		if d := model.UntilNextFrame(); d > 0 && sub.Pending() {
-			if !armed.Swap(true) {
-				held.Reset(d)
-			}
+		if model.UntilNextFrame() > 0 && sub.Pending() && model.HoldForNextFrame() {
 			continue // the frame may not go out yet: nothing to do until it may
 		}
 		if msgs := sub.Drain(); len(msgs) > 0 { // valid until the next Drain: Deliver copies what it keeps
