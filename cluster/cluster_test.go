@@ -1,0 +1,286 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"securechat/history"
+)
+
+func entry(from, text string) history.Entry {
+	return history.Entry{Time: time.Now().UTC(), Kind: "msg", Room: "lobby", From: from, Text: text}
+}
+
+// copyOf is everything in a node's local copy, oldest first.
+func copyOf(t *testing.T, tn *testNode) []history.Entry {
+	t.Helper()
+	es, err := tn.log.Since(0, nil, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// feedRecorder records what a log feeds, in order.
+type feedRecorder struct {
+	mu  sync.Mutex
+	got []history.Entry
+}
+
+func (f *feedRecorder) add(es []history.Entry) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, es...)
+}
+
+func (f *feedRecorder) entries() []history.Entry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.got)
+}
+
+func TestThreeNodesKeepOneStreamWithThreeReplicas(t *testing.T) {
+	nodes := startCluster(t, 3)
+	var feeds [3]feedRecorder
+	for i, tn := range nodes {
+		tn.log.Feed(feeds[i].add)
+	}
+
+	info, err := nodes[0].node.JetStream().Stream(context.Background(), StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.CachedInfo().Config.Replicas; got != 3 {
+		t.Fatalf("stream replicas = %d, want 3", got)
+	}
+
+	seqs, err := nodes[0].log.AppendOrdered([]history.Entry{entry("alice", "one"), entry("alice", "two"), entry("alice", "three")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seqs, []uint64{1, 2, 3}) {
+		t.Fatalf("sequences = %v, want [1 2 3]", seqs)
+	}
+	// The appending node has them as soon as the append returns.
+	if got := nodes[0].log.LastID(); got != 3 {
+		t.Fatalf("appending node's copy ends at %d right after the append, want 3", got)
+	}
+	for i, tn := range nodes {
+		waitFor(t, fmt.Sprintf("node %d's copy", i), func() bool { return tn.log.LastID() == 3 })
+		es := copyOf(t, tn)
+		var texts []string
+		for j, e := range es {
+			if e.ID != uint64(j+1) || e.From != "alice" {
+				t.Fatalf("node %d entry %d = %+v", i, j, e)
+			}
+			texts = append(texts, e.Text)
+		}
+		if !slices.Equal(texts, []string{"one", "two", "three"}) {
+			t.Fatalf("node %d has %q", i, texts)
+		}
+		waitFor(t, fmt.Sprintf("node %d's feed", i), func() bool { return len(feeds[i].entries()) == 3 })
+		if !slices.EqualFunc(feeds[i].entries(), es, func(a, b history.Entry) bool { return a.ID == b.ID && a.Text == b.Text }) {
+			t.Fatalf("node %d fed %+v, has %+v", i, feeds[i].entries(), es)
+		}
+	}
+
+	// Every copy is fsynced JetStream data on all three: the stream's two
+	// other replicas are current.
+	si, err := info.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if si.Cluster == nil || len(si.Cluster.Replicas) != 2 {
+		t.Fatalf("stream cluster info = %+v, want a leader and two replicas", si.Cluster)
+	}
+}
+
+func TestEveryNodeSeesConcurrentAppendsInOneOrder(t *testing.T) {
+	nodes := startCluster(t, 3)
+	const per = 15
+	var wg sync.WaitGroup
+	errs := make(chan error, len(nodes)*per)
+	for i, tn := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range per {
+				batch := []history.Entry{entry(fmt.Sprintf("n%d", i), fmt.Sprintf("%d-%d", i, j))}
+				if j%5 == 0 { // some batches of two
+					batch = append(batch, entry(fmt.Sprintf("n%d", i), fmt.Sprintf("%d-%d+", i, j)))
+				}
+				if _, err := tn.log.AppendOrdered(batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	total := uint64(len(nodes) * (per + per/5))
+	for i, tn := range nodes {
+		waitFor(t, fmt.Sprintf("node %d's copy", i), func() bool { return tn.log.LastID() == total })
+	}
+	want := copyOf(t, nodes[0])
+	if uint64(len(want)) != total {
+		t.Fatalf("node 0 has %d entries, want %d", len(want), total)
+	}
+	for j, e := range want {
+		if e.ID != uint64(j+1) {
+			t.Fatalf("entry %d has ID %d: IDs must be the stream's sequence, without gaps", j, e.ID)
+		}
+	}
+	for i, tn := range nodes[1:] {
+		got := copyOf(t, tn)
+		if !slices.EqualFunc(got, want, func(a, b history.Entry) bool { return a.ID == b.ID && a.Text == b.Text && a.From == b.From }) {
+			t.Fatalf("node %d's order differs from node 0's", i+1)
+		}
+	}
+	// Each sender's own messages keep the order it sent them in.
+	for i := range nodes {
+		last := -1
+		for _, e := range want {
+			var n, j int
+			if _, err := fmt.Sscanf(e.Text, "%d-%d", &n, &j); err != nil || n != i {
+				continue
+			}
+			if j < last {
+				t.Fatalf("node %d's message %d stored after its message %d", i, j, last)
+			}
+			last = j
+		}
+	}
+}
+
+func TestARestartedNodeCatchesUp(t *testing.T) {
+	nodes := startCluster(t, 3)
+	if _, err := nodes[0].log.AppendOrdered([]history.Entry{entry("alice", "before")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "node 3's copy", func() bool { return nodes[2].log.LastID() == 1 })
+	cfg := nodes[2].node.Config()
+	nodes[2].log.Close()
+	nodes[2].node.Close()
+
+	// Two of three still store with three replicas configured.
+	for _, text := range []string{"while down 1", "while down 2"} {
+		if _, err := nodes[1].log.AppendOrdered([]history.Entry{entry("bob", text)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	nd, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes[2].node = nd
+	nodes[2].log, err = OpenLog(context.Background(), nd, nodes[2].dir+"/copy.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the restarted node's copy", func() bool { return nodes[2].log.LastID() == 3 })
+	var texts []string
+	for _, e := range copyOf(t, nodes[2]) {
+		texts = append(texts, e.Text)
+	}
+	if !slices.Equal(texts, []string{"before", "while down 1", "while down 2"}) {
+		t.Fatalf("restarted node has %q", texts)
+	}
+}
+
+func TestARetriedAppendIsStoredOnce(t *testing.T) {
+	nodes := startCluster(t, 1)
+	js := nodes[0].node.JetStream()
+	ctx := context.Background()
+	first, err := js.Publish(ctx, subject, []byte(`{"kind":"msg","from":"a","text":"x"}`), withID("retry-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := js.Publish(ctx, subject, []byte(`{"kind":"msg","from":"a","text":"x"}`), withID("retry-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Duplicate || again.Sequence != first.Sequence {
+		t.Fatalf("second publish with the same id: %+v, first %+v; want a duplicate of the first", again, first)
+	}
+	waitFor(t, "the copy", func() bool { return nodes[0].log.LastID() == first.Sequence })
+	if n := len(copyOf(t, nodes[0])); n != 1 {
+		t.Fatalf("copy has %d entries, want 1", n)
+	}
+}
+
+func TestRefusesAFolderOfAnotherClusterOrNode(t *testing.T) {
+	for _, tc := range []struct {
+		name, recorded, wantErr string
+		other                   bool
+	}{
+		{"other cluster", `{"cluster":"other","node":"n1"}`, `cluster "other"'s, not "chat"`, true},
+		{"other node", `{"cluster":"chat","node":"n9"}`, `node "n9"'s, not "n1"`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, identityFile), []byte(tc.recorded), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			addrs := freeAddrs(t, 1)
+			nd, err := Start(context.Background(), nodeConfig(dir, "chat", 0, addrs))
+			if err == nil {
+				nd.Close()
+				t.Fatal("started with a folder of another cluster or node")
+			}
+			if errors.Is(err, ErrOtherCluster) != tc.other || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %q, want one containing %q (ErrOtherCluster: %v)", err, tc.wantErr, tc.other)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "nats")); err == nil {
+				t.Fatal("a JetStream store was made in a refused folder")
+			}
+		})
+	}
+}
+
+func TestRecordsTheClusterInANewFolder(t *testing.T) {
+	nodes := startCluster(t, 1)
+	id, ok, err := readIdentity(nodes[0].dir)
+	if err != nil || !ok {
+		t.Fatalf("identity: %v %v", ok, err)
+	}
+	if id.Cluster != "chat" || id.Node != "n1" || id.Stream.IsZero() {
+		t.Fatalf("recorded %+v", id)
+	}
+}
+
+func TestRefusesAPeerOfAnotherCluster(t *testing.T) {
+	addrs := freeAddrs(t, 2)
+	dirs := []string{t.TempDir(), t.TempDir()}
+	good, err := Start(context.Background(), nodeConfig(dirs[0], "chat", 0, addrs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	cfg := nodeConfig(dirs[1], "other", 1, addrs)
+	bad, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	l, err := OpenLog(context.Background(), bad, dirs[1]+"/copy.jsonl")
+	if err == nil {
+		l.Close()
+		t.Fatal("a node of cluster \"other\" opened the log with a peer of cluster \"chat\"")
+	}
+	if !errors.Is(err, ErrOtherCluster) {
+		t.Fatalf("error %q, want ErrOtherCluster", err)
+	}
+}
