@@ -51,6 +51,15 @@ type Journal interface {
 	AppendBatch(msgs []Message) error
 }
 
+// Sequencer is a Journal for a log that other servers append to as well,
+// and that decides the order itself (a replicated stream). Sequence stores
+// msgs and returns the ID the log gave each; the room does not show them
+// then: every message of the log, these included, comes back through
+// Deliver in the log's order.
+type Sequencer interface {
+	Sequence(msgs []Message) ([]uint64, error)
+}
+
 // Errors a subscription ends with, and that Publish returns.
 var (
 	// ErrClosed: the room is shutting down.
@@ -85,11 +94,16 @@ type Options struct {
 	Now func() time.Time
 	// LastID is the highest ID already stored, so numbering continues.
 	LastID uint64
+	// Sequencer, when set, replaces Journal: the log numbers and orders
+	// messages, and the room shows only what Deliver hands it.
+	Sequencer Sequencer
 }
 
 // Room is one chat room. All methods are safe for concurrent use.
 type Room struct {
 	journal   Journal
+	sequencer Sequencer
+	deliverMu sync.Mutex // one Deliver at a time, so each keeps its order
 	queueSize int
 	now       func() time.Time
 
@@ -127,6 +141,7 @@ func New(opts Options) *Room {
 	}
 	r := &Room{
 		journal:   opts.Journal,
+		sequencer: opts.Sequencer,
 		queueSize: opts.QueueSize,
 		now:       opts.Now,
 		nextID:    opts.LastID,
@@ -392,8 +407,10 @@ func (r *Room) publish(ctx context.Context, msg Message, except *Subscription) (
 		r.mu.Unlock()
 		return msg, ErrClosed
 	}
-	r.nextID++
-	msg.ID = r.nextID
+	if r.sequencer == nil {
+		r.nextID++
+		msg.ID = r.nextID
+	}
 	msg.Time = r.now().UTC()
 	shared := msg
 	r.pending = append(r.pending, pendingMsg{msg: &shared, except: except, result: res})
@@ -404,7 +421,7 @@ func (r *Room) publish(ctx context.Context, msg Message, except *Subscription) (
 	}
 	select {
 	case err := <-res:
-		return msg, err
+		return shared, err // its ID is set now, with a Sequencer too
 	case <-ctx.Done():
 		// It may still be stored and shown; the caller just stops waiting.
 		return msg, ctx.Err()
@@ -437,10 +454,13 @@ func (r *Room) commitLoop() {
 			msgs = append(msgs, *p.msg)
 		}
 		var err error
-		if r.journal != nil {
+		switch {
+		case r.sequencer != nil:
+			err = r.sequence(batch, msgs)
+		case r.journal != nil:
 			err = r.journal.AppendBatch(msgs)
 		}
-		if err == nil {
+		if err == nil && r.sequencer == nil {
 			r.fanOut(batch)
 		}
 		for i := range batch {
