@@ -197,12 +197,20 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		guards:      newGuards(cfg.Limits),
 		formats:     newFormatCache(8192),
 	}
-	s.room = room.New(room.Options{
+	ropts := room.Options{
 		Journal:   journal{deps.History},
 		QueueSize: cfg.QueueSize,
 		Now:       cfg.Now,
 		LastID:    deps.History.LastID(),
-	})
+	}
+	shared, replicated := deps.History.(ReplicatedHistory)
+	if replicated {
+		ropts.Sequencer = sequencer{shared}
+	}
+	s.room = room.New(ropts)
+	if replicated {
+		shared.Feed(s.deliverReplicated)
+	}
 	if err := s.loadMOTD(); err != nil {
 		return nil, err
 	}

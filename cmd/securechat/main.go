@@ -23,7 +23,6 @@ import (
 	"github.com/gofrs/flock"
 
 	"securechat/accounts"
-	"securechat/history"
 	"securechat/hostkeys"
 	"securechat/sshapp"
 )
@@ -51,6 +50,7 @@ type options struct {
 	motd        string
 	lim         sshapp.Limits
 	floodRate   float64
+	cluster     clusterOptions
 }
 
 func envOr(key, def string) string {
@@ -110,7 +110,11 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.IntVar(&l.Flood.Strikes, "limit-flood-strikes", 10, "refused messages within 10s that mute a user")
 	fs.DurationVar(&l.Flood.MuteFor, "limit-flood-mute", time.Minute, "how long a flooding user is muted")
 	fs.IntVar(&l.MinPasswordScore, "min-password-score", 3, "lowest zxcvbn strength (1-4) of a new password")
+	o.cluster.register(fs)
 	if err := fs.Parse(args); err != nil {
+		return o, nil, err
+	}
+	if err := o.cluster.check(); err != nil {
 		return o, nil, err
 	}
 	if o.bcryptCost < 10 || o.bcryptCost > 14 {
@@ -311,9 +315,7 @@ func serve(o options, logger *log.Logger) error {
 		}
 		logger.Info("admin", "user", name)
 	}
-	hist, err := history.Open(filepath.Join(o.data, "message_history.jsonl"), history.Options{
-		Logger: logger.WithPrefix("history"),
-	})
+	hist, err := openHistory(o, logger)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/log"
+
+	"securechat/cluster"
+	"securechat/history"
+	"securechat/sshapp"
+)
+
+// clusterOptions are the flags that make this process one node of several
+// (see cluster's doc). Without them nothing here runs.
+type clusterOptions struct {
+	name   string
+	node   string
+	listen string
+	peers  string
+	nats   string
+}
+
+func (c *clusterOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.name, "cluster-name", envOr("SECURECHAT_CLUSTER_NAME", ""), "run as a node of this cluster (preview; see README); recorded in the data folder (env SECURECHAT_CLUSTER_NAME)")
+	fs.StringVar(&c.node, "node-name", envOr("SECURECHAT_NODE_NAME", ""), "this node's name, unique in the cluster (env SECURECHAT_NODE_NAME)")
+	fs.StringVar(&c.listen, "cluster-listen", envOr("SECURECHAT_CLUSTER_LISTEN", ""), "host:port for route connections from the other nodes (env SECURECHAT_CLUSTER_LISTEN)")
+	fs.StringVar(&c.peers, "cluster-peers", envOr("SECURECHAT_CLUSTER_PEERS", ""), "the other nodes' --cluster-listen addresses, comma-separated (env SECURECHAT_CLUSTER_PEERS)")
+	fs.StringVar(&c.nats, "nats", envOr("SECURECHAT_NATS", ""), "use this existing NATS with JetStream (URLs, comma-separated) instead of an embedded server (env SECURECHAT_NATS)")
+}
+
+func (c *clusterOptions) enabled() bool {
+	return c.name != "" || c.node != "" || c.listen != "" || c.peers != "" || c.nats != ""
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// check says what is missing or contradictory, before anything starts.
+func (c *clusterOptions) check() error {
+	if !c.enabled() {
+		return nil
+	}
+	if c.name == "" {
+		return errors.New("--cluster-name is required with the other cluster flags")
+	}
+	if c.nats != "" {
+		if c.listen != "" || c.peers != "" {
+			return errors.New("--nats uses an existing NATS: --cluster-listen and --cluster-peers are for the embedded one")
+		}
+		return nil
+	}
+	if c.node == "" || c.listen == "" {
+		return errors.New("--node-name and --cluster-listen are required for a node (or --nats to use an existing NATS)")
+	}
+	return nil
+}
+
+// storedHistory is the message log serve works on: the single-node file,
+// or a cluster's shared log.
+type storedHistory interface {
+	sshapp.History
+	Close() error
+}
+
+// openHistory opens the message log: the file in the data folder, or, as a
+// node of a cluster, the cluster's shared log (starting the embedded
+// server, which waits for a majority of the nodes).
+func openHistory(o options, logger *log.Logger) (storedHistory, error) {
+	if !o.cluster.enabled() {
+		h, err := history.Open(filepath.Join(o.data, "message_history.jsonl"), history.Options{
+			Logger: logger.WithPrefix("history"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
+	c := o.cluster
+	if fi, err := os.Stat(filepath.Join(o.data, "message_history.jsonl")); err == nil && fi.Size() > 0 {
+		logger.Warn("this data folder's single-node history is not part of the cluster's (import is not built yet)")
+	}
+	node, err := cluster.Start(context.Background(), cluster.Config{
+		Name:   c.name,
+		Node:   c.node,
+		Listen: c.listen,
+		Peers:  splitList(c.peers),
+		NATS:   splitList(c.nats),
+		Dir:    o.data,
+		Logger: logger.WithPrefix("cluster"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("waiting for the cluster", "cluster", c.name, "node", c.node)
+	msgs, err := cluster.OpenLog(context.Background(), node, filepath.Join(o.data, "cluster_messages.jsonl"))
+	if err != nil {
+		node.Close()
+		return nil, err
+	}
+	logger.Info("joined the cluster", "cluster", c.name, "node", c.node, "replicas", node.Config().Replicas)
+	return &clusterHistory{Log: msgs, node: node}, nil
+}
+
+// clusterHistory is the cluster's log together with the node it runs on,
+// closed together.
+type clusterHistory struct {
+	*cluster.Log
+	node *cluster.Node
+}
+
+func (h *clusterHistory) Close() error {
+	err := h.Log.Close()
+	if nerr := h.node.Close(); err == nil {
+		err = nerr
+	}
+	if err != nil {
+		return fmt.Errorf("close cluster: %w", err)
+	}
+	return nil
+}

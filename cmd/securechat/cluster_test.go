@@ -1,0 +1,248 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hinshun/vt10x"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// freeRouteAddrs returns n loopback addresses whose ports were free a
+// moment ago, for the nodes' --cluster-listen.
+func freeRouteAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		out = append(out, l.Addr().String())
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return out
+}
+
+// launch starts securechat without waiting for it to listen: a node waits
+// for a majority of its cluster before it does, so all nodes start first.
+func launch(t *testing.T, data string, extra ...string) *server {
+	t.Helper()
+	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--bcrypt-cost", "10"}, extra...)
+	s := &server{data: data, stderr: &syncBuffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(binPath, args...)
+	s.cmd.Stderr = s.stderr
+	s.cmd.Env = append(os.Environ(), "SECURECHAT_LISTEN=", "SECURECHAT_DATA=")
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start securechat: %v", err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		s.stop(t)
+		if t.Failed() {
+			t.Logf("securechat (data %s) stderr:\n%s", s.data, s.stderr.String())
+		}
+	})
+	return s
+}
+
+// awaitListening waits for a launched server's listening line.
+func awaitListening(t *testing.T, s *server) {
+	t.Helper()
+	waitFor(t, "securechat to log that it is listening", func() (bool, string) {
+		select {
+		case <-s.done:
+			t.Fatalf("securechat exited before listening (%v); stderr:\n%s", s.waitErr, s.stderr.String())
+		default:
+		}
+		out := s.stderr.String()
+		m := listenRE.FindStringSubmatch(out)
+		if m == nil {
+			return false, out
+		}
+		s.addr, s.port = m[1], m[2]
+		return true, out
+	})
+}
+
+// startNodes starts n securechat nodes of cluster "chat" on loopback.
+func startNodes(t *testing.T, n int) []*server {
+	t.Helper()
+	routes := freeRouteAddrs(t, n)
+	nodes := make([]*server, n)
+	for i := range n {
+		var peers []string
+		for j, r := range routes {
+			if j != i {
+				peers = append(peers, r)
+			}
+		}
+		args := append([]string{
+			"--cluster-name", "chat", "--node-name", "n" + strconv.Itoa(i+1),
+			"--cluster-listen", routes[i], "--cluster-peers", strings.Join(peers, ","),
+		}, looseLimits...)
+		nodes[i] = launch(t, t.TempDir(), args...)
+	}
+	for _, s := range nodes {
+		awaitListening(t, s)
+	}
+	return nodes
+}
+
+// historyOf is `history --json` on a node: kind, sender and text of the
+// room's messages with their IDs.
+func historyOf(t *testing.T, c *gossh.Client) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(mustExec(t, c, "history --json -n 100", "")), "\n") {
+		var m struct {
+			ID   uint64 `json:"id"`
+			Kind string `json:"kind"`
+			From string `json:"from"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("history line %q: %v", line, err)
+		}
+		if m.Kind == "msg" {
+			out = append(out, fmt.Sprintf("#%d %s: %s", m.ID, m.From, m.Text))
+		}
+	}
+	return out
+}
+
+// screen is a chat UI over x/crypto/ssh with a PTY, drawn on a terminal
+// model.
+type screen struct {
+	mu   sync.Mutex
+	term vt10x.Terminal
+}
+
+func openScreen(t *testing.T, c *gossh.Client) *screen {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	if err := sess.RequestPty("xterm", 30, 100, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	sc := &screen{term: vt10x.New(vt10x.WithSize(100, 30))}
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := out.Read(buf)
+			sc.mu.Lock()
+			_, _ = sc.term.Write(buf[:n])
+			sc.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return sc
+}
+
+func (sc *screen) String() string {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.term.String()
+}
+
+func TestClusterThreeNodesShareOneRoom(t *testing.T) {
+	nodes := startNodes(t, 3)
+	pw := gossh.Password(testPassword)
+	// Accounts are not shared between nodes yet: each user registers on
+	// the node they use.
+	alice := mustDial(t, nodes[0].addr, "alice", pw)
+	bobB := mustDial(t, nodes[1].addr, "bob", pw)
+	carolC := mustDial(t, nodes[2].addr, "carol", pw)
+
+	ui := openScreen(t, bobB)
+	waitFor(t, "bob's chat screen on node 2", func() (bool, string) {
+		s := ui.String()
+		return strings.Contains(s, "lobby"), s
+	})
+
+	// send exits 0 only once JetStream has acknowledged the message.
+	mustExec(t, alice, "send", "first, from node 1\n")
+	mustExec(t, carolC, "send", "second, from node 3\n")
+	mustExec(t, alice, "send", "third, from node 1\n")
+
+	want := historyOf(t, alice)
+	if len(want) != 3 || !strings.HasSuffix(want[0], "alice: first, from node 1") ||
+		!strings.HasSuffix(want[1], "carol: second, from node 3") || !strings.HasSuffix(want[2], "alice: third, from node 1") {
+		t.Fatalf("history on node 1 = %q", want)
+	}
+	for i, c := range []*gossh.Client{bobB, carolC} {
+		var got []string
+		waitFor(t, fmt.Sprintf("node %d's history", i+2), func() (bool, string) {
+			got = historyOf(t, c)
+			return len(got) == len(want), strings.Join(got, "\n")
+		})
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("node %d's history:\n%s\nnode 1's:\n%s", i+2, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	waitFor(t, "the three messages on bob's screen on node 2, in order", func() (bool, string) {
+		s := ui.String()
+		a, b, c := strings.Index(s, "first, from node 1"), strings.Index(s, "second, from node 3"), strings.Index(s, "third, from node 1")
+		return a >= 0 && a < b && b < c, s
+	})
+}
+
+func TestClusterFlagsAreCheckedBeforeStart(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--node-name", "n1", "--cluster-listen", "127.0.0.1:1"}, "--cluster-name is required"},
+		{[]string{"--cluster-name", "chat", "--cluster-listen", "127.0.0.1:1"}, "--node-name and --cluster-listen are required"},
+		{[]string{"--cluster-name", "chat", "--nats", "nats://127.0.0.1:1", "--cluster-peers", "127.0.0.1:2"}, "--nats uses an existing NATS"},
+	} {
+		_, errOut, code := runBinary(t, append([]string{"--data", t.TempDir()}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("securechat %q: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+func TestClusterRefusesADataFolderOfAnotherCluster(t *testing.T) {
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "cluster.json"), []byte(`{"cluster":"other","node":"n1"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	routes := freeRouteAddrs(t, 2)
+	_, errOut, code := runBinary(t, "--data", data, "--listen", "127.0.0.1:0",
+		"--cluster-name", "chat", "--node-name", "n1", "--cluster-listen", routes[0], "--cluster-peers", routes[1])
+	// The log quotes the error, and its quotes in turn.
+	if code != 1 || !strings.Contains(errOut, `belongs to another cluster: it is cluster \"other\"'s, not \"chat\"`) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 1 and the cluster named", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(data, "nats")); err == nil {
+		t.Fatal("a JetStream store was made in the refused folder")
+	}
+}
