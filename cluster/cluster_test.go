@@ -284,3 +284,48 @@ func TestRefusesAPeerOfAnotherCluster(t *testing.T) {
 		t.Fatalf("error %q, want ErrOtherCluster", err)
 	}
 }
+
+func TestANameIsReservedByExactlyOneNode(t *testing.T) {
+	nodes := startCluster(t, 3)
+	names := make([]*Names, len(nodes))
+	for i, tn := range nodes {
+		var err error
+		if names[i], err = OpenNames(context.Background(), tn.node); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round, name := range []string{"dave", "e.v.e", "x_1"} {
+		errs := make([]error, len(names))
+		var wg sync.WaitGroup
+		for i, ns := range names {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = ns.Claim(context.Background(), name)
+			}()
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Fatalf("round %d: nodes %d and %d both reserved %q", round, winner, i, name)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, ErrNameTaken):
+				t.Fatalf("round %d: node %d: %v", round, i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: nobody reserved %q: %v", round, name, errs)
+		}
+		// The holder may claim again (a retried registration); nobody else.
+		if err := names[winner].Claim(context.Background(), name); err != nil {
+			t.Fatalf("the holder's second claim: %v", err)
+		}
+		other := (winner + 1) % len(names)
+		if err := names[other].Claim(context.Background(), name); !errors.Is(err, ErrNameTaken) || !strings.Contains(err.Error(), fmt.Sprintf("n%d", winner+1)) {
+			t.Fatalf("another node's claim: %v, want ErrNameTaken naming n%d", err, winner+1)
+		}
+	}
+}

@@ -40,7 +40,9 @@ type Log struct {
 	local *history.Log
 	log   *log.Logger
 	iter  jetstream.MessagesContext
-	done  chan struct{}
+	done  chan struct{} // closed when run has returned
+	// closing is closed when Close begins.
+	closing chan struct{}
 	// AckTimeout bounds how long an append waits for JetStream, retries
 	// included (the same message id, so a retry is never stored twice).
 	ackTimeout time.Duration
@@ -94,6 +96,7 @@ func OpenLog(ctx context.Context, n *Node, path string) (*Log, error) {
 		local:      local,
 		log:        n.cfg.Logger.WithPrefix("messages"),
 		done:       make(chan struct{}),
+		closing:    make(chan struct{}),
 		ackTimeout: 10 * time.Second,
 		applied:    local.LastID(),
 		changed:    make(chan struct{}),
@@ -152,7 +155,15 @@ func (l *Log) run() {
 			return
 		}
 		if err != nil {
+			// A closed connection answers at once: do not spin on it.
 			l.log.Warn("read message stream", "err", err)
+			t := time.NewTimer(100 * time.Millisecond)
+			select {
+			case <-l.closing:
+				t.Stop()
+				return
+			case <-t.C:
+			}
 			continue
 		}
 		md, err := msg.Metadata()
@@ -193,7 +204,7 @@ func (l *Log) apply(batch []history.Entry, last uint64) bool {
 		}
 		l.log.Error("write local copy of messages", "err", err)
 		select {
-		case <-l.doneReading():
+		case <-l.closing:
 			return false
 		case <-time.After(time.Second):
 		}
@@ -210,18 +221,6 @@ func (l *Log) apply(batch []history.Entry, last uint64) bool {
 	l.changed = make(chan struct{})
 	l.mu.Unlock()
 	return true
-}
-
-// doneReading is closed once Close has begun.
-func (l *Log) doneReading() <-chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		ch := make(chan struct{})
-		close(ch)
-		return ch
-	}
-	return l.changed // woken at Close too
 }
 
 func (l *Log) appliedSeq() uint64 {
@@ -359,6 +358,7 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
+	close(l.closing)
 	close(l.changed)
 	l.changed = make(chan struct{})
 	l.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/log"
 
+	"securechat/accounts"
 	"securechat/cluster"
 	"securechat/history"
 	"securechat/sshapp"
@@ -110,15 +111,22 @@ func openHistory(o options, logger *log.Logger) (storedHistory, error) {
 		node.Close()
 		return nil, err
 	}
+	names, err := cluster.OpenNames(context.Background(), node)
+	if err != nil {
+		msgs.Close()
+		node.Close()
+		return nil, err
+	}
 	logger.Info("joined the cluster", "cluster", c.name, "node", c.node, "replicas", node.Config().Replicas)
-	return &clusterHistory{Log: msgs, node: node}, nil
+	return &clusterHistory{Log: msgs, node: node, names: names}, nil
 }
 
 // clusterHistory is the cluster's log together with the node it runs on,
 // closed together.
 type clusterHistory struct {
 	*cluster.Log
-	node *cluster.Node
+	node  *cluster.Node
+	names *cluster.Names
 }
 
 func (h *clusterHistory) Close() error {
@@ -130,4 +138,43 @@ func (h *clusterHistory) Close() error {
 		return fmt.Errorf("close cluster: %w", err)
 	}
 	return nil
+}
+
+// accountsFor is the account store the server works on: as a node of a
+// cluster, registering a new name first reserves it cluster-wide.
+func accountsFor(users *accounts.Store, hist storedHistory) sshapp.Accounts {
+	if ch, ok := hist.(*clusterHistory); ok {
+		return clusterAccounts{Store: users, names: ch.names}
+	}
+	return users
+}
+
+// clusterAccounts is this node's account store whose new names are
+// reserved across the cluster first, so one name is one person on every
+// node (the accounts themselves stay on the node that made them).
+type clusterAccounts struct {
+	*accounts.Store
+	names *cluster.Names
+}
+
+// Register checks what it can locally (so a bad name or weak password
+// reserves nothing), reserves the name, then registers it here.
+func (a clusterAccounts) Register(name, password string) (accounts.User, error) {
+	if err := accounts.ValidateUsername(name); err != nil {
+		return accounts.User{}, err
+	}
+	name = accounts.Normalize(name)
+	if err := accounts.CheckNewPassword(name, password); err != nil {
+		return accounts.User{}, err
+	}
+	if a.Exists(name) {
+		return accounts.User{}, accounts.ErrUserExists
+	}
+	if err := a.names.Claim(context.Background(), name); err != nil {
+		if errors.Is(err, cluster.ErrNameTaken) {
+			return accounts.User{}, fmt.Errorf("%w: %w", accounts.ErrUserExists, err)
+		}
+		return accounts.User{}, err
+	}
+	return a.Store.Register(name, password)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hinshun/vt10x"
 	gossh "golang.org/x/crypto/ssh"
@@ -61,23 +62,29 @@ func launch(t *testing.T, data string, extra ...string) *server {
 	return s
 }
 
+// clusterStartTimeout bounds a cluster's start: the nodes elect JetStream
+// leaders before they listen, on a machine other tests share.
+const clusterStartTimeout = 60 * time.Second
+
 // awaitListening waits for a launched server's listening line.
 func awaitListening(t *testing.T, s *server) {
 	t.Helper()
-	waitFor(t, "securechat to log that it is listening", func() (bool, string) {
+	deadline := time.Now().Add(clusterStartTimeout)
+	for {
 		select {
 		case <-s.done:
 			t.Fatalf("securechat exited before listening (%v); stderr:\n%s", s.waitErr, s.stderr.String())
 		default:
 		}
-		out := s.stderr.String()
-		m := listenRE.FindStringSubmatch(out)
-		if m == nil {
-			return false, out
+		if m := listenRE.FindStringSubmatch(s.stderr.String()); m != nil {
+			s.addr, s.port = m[1], m[2]
+			return
 		}
-		s.addr, s.port = m[1], m[2]
-		return true, out
-	})
+		if time.Now().After(deadline) {
+			t.Fatalf("securechat did not listen within %s; stderr:\n%s", clusterStartTimeout, s.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval, not a wait for an event
+	}
 }
 
 // startNodes starts n securechat nodes of cluster "chat" on loopback.
@@ -212,6 +219,39 @@ func TestClusterThreeNodesShareOneRoom(t *testing.T) {
 		a, b, c := strings.Index(s, "first, from node 1"), strings.Index(s, "second, from node 3"), strings.Index(s, "third, from node 1")
 		return a >= 0 && a < b && b < c, s
 	})
+
+	// Two first logins with one new name on two nodes at once: exactly one
+	// account, on the node whose reservation won.
+	var wg sync.WaitGroup
+	dialErrs := make([]error, 2)
+	for i := range dialErrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := dialSSH(nodes[i].addr, "dave", pw)
+			if err == nil {
+				c.Close()
+			}
+			dialErrs[i] = err
+		}()
+	}
+	wg.Wait()
+	accounts := 0
+	for i := range dialErrs {
+		users, err := usersInFile(filepath.Join(nodes[i].data, "users.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if users["dave"] != (dialErrs[i] == nil) {
+			t.Fatalf("node %d: login error %v, but dave in users.json: %v", i+1, dialErrs[i], users["dave"])
+		}
+		if users["dave"] {
+			accounts++
+		}
+	}
+	if accounts != 1 {
+		t.Fatalf("dave has %d accounts (login errors %v), want exactly 1", accounts, dialErrs)
+	}
 }
 
 func TestClusterFlagsAreCheckedBeforeStart(t *testing.T) {

@@ -336,7 +336,7 @@ func serve(o options, logger *log.Logger) error {
 		TopicsPath:    filepath.Join(o.data, "topics.json"),
 		Limits:        o.lim,
 		Logger:        logger.WithPrefix("ssh"),
-	}, sshapp.Deps{Accounts: users, History: hist})
+	}, sshapp.Deps{Accounts: accountsFor(users, hist), History: hist})
 	if err != nil {
 		return err
 	}
