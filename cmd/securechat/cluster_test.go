@@ -87,11 +87,13 @@ func awaitListening(t *testing.T, s *server) {
 	}
 }
 
-// startNodes starts n securechat nodes of cluster "chat" on loopback.
-func startNodes(t *testing.T, n int) []*server {
+// startNodes starts n securechat nodes of cluster "chat" on loopback, and
+// returns each one's flags after --data, to start it again.
+func startNodes(t *testing.T, n int) ([]*server, [][]string) {
 	t.Helper()
 	routes := freeRouteAddrs(t, n)
 	nodes := make([]*server, n)
+	argv := make([][]string, n)
 	for i := range n {
 		var peers []string
 		for j, r := range routes {
@@ -103,12 +105,13 @@ func startNodes(t *testing.T, n int) []*server {
 			"--cluster-name", "chat", "--node-name", "n" + strconv.Itoa(i+1),
 			"--cluster-listen", routes[i], "--cluster-peers", strings.Join(peers, ","),
 		}, looseLimits...)
+		argv[i] = args
 		nodes[i] = launch(t, t.TempDir(), args...)
 	}
 	for _, s := range nodes {
 		awaitListening(t, s)
 	}
-	return nodes
+	return nodes, argv
 }
 
 // historyOf is `history --json` on a node: kind, sender and text of the
@@ -180,7 +183,7 @@ func (sc *screen) String() string {
 }
 
 func TestClusterThreeNodesShareOneRoom(t *testing.T) {
-	nodes := startNodes(t, 3)
+	nodes, _ := startNodes(t, 3)
 	pw := gossh.Password(testPassword)
 	// Accounts are not shared between nodes yet: each user registers on
 	// the node they use.
@@ -252,6 +255,49 @@ func TestClusterThreeNodesShareOneRoom(t *testing.T) {
 	if accounts != 1 {
 		t.Fatalf("dave has %d accounts (login errors %v), want exactly 1", accounts, dialErrs)
 	}
+}
+
+func TestClusterNodeKilledAndRestartedCatchesUp(t *testing.T) {
+	nodes, argv := startNodes(t, 3)
+	pw := gossh.Password(testPassword)
+	alice := mustDial(t, nodes[0].addr, "alice", pw)
+	carol := mustDial(t, nodes[2].addr, "carol", pw)
+	bob := mustDial(t, nodes[1].addr, "bob", pw) // registered on node 2, saved before the kill
+	bob.Close()
+	mustExec(t, alice, "send", "before the kill\n")
+
+	victim := nodes[1]
+	victim.stopOnce.Do(func() {}) // killed here, not stopped at cleanup
+	if err := victim.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-victim.done
+
+	// Two of three nodes still acknowledge.
+	mustExec(t, alice, "send", "while node 2 is down\n")
+	mustExec(t, carol, "send", "also while it is down\n")
+	want := historyOf(t, alice)
+	if len(want) != 3 {
+		t.Fatalf("history on node 1 = %q", want)
+	}
+
+	restarted := launch(t, victim.data, argv[1]...)
+	awaitListening(t, restarted)
+	bob = mustDial(t, restarted.addr, "bob", pw)
+	var got []string
+	waitFor(t, "the restarted node's history", func() (bool, string) {
+		got = historyOf(t, bob)
+		return len(got) == len(want), strings.Join(got, "\n")
+	})
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("restarted node's history:\n%s\nnode 1's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// And it takes part again: a message sent there reaches node 1.
+	mustExec(t, bob, "send", "back again\n")
+	waitFor(t, "node 2's new message on node 1", func() (bool, string) {
+		h := historyOf(t, alice)
+		return len(h) == 4 && strings.HasSuffix(h[3], "bob: back again"), strings.Join(h, "\n")
+	})
 }
 
 func TestClusterFlagsAreCheckedBeforeStart(t *testing.T) {
