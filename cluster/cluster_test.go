@@ -285,8 +285,15 @@ func TestRefusesAPeerOfAnotherCluster(t *testing.T) {
 	}
 }
 
-func TestANameIsReservedByExactlyOneNode(t *testing.T) {
+// TestKeyValueBuckets checks the buckets shared by the nodes, on one
+// cluster (starting one is the slow part).
+func TestKeyValueBuckets(t *testing.T) {
 	nodes := startCluster(t, 3)
+	t.Run("a name is reserved by exactly one node", func(t *testing.T) { testNames(t, nodes) })
+	t.Run("presence", func(t *testing.T) { testPresence(t, nodes) })
+}
+
+func testNames(t *testing.T, nodes []*testNode) {
 	names := make([]*Names, len(nodes))
 	for i, tn := range nodes {
 		var err error
@@ -327,5 +334,48 @@ func TestANameIsReservedByExactlyOneNode(t *testing.T) {
 		if err := names[other].Claim(context.Background(), name); !errors.Is(err, ErrNameTaken) || !strings.Contains(err.Error(), fmt.Sprintf("n%d", winner+1)) {
 			t.Fatalf("another node's claim: %v, want ErrNameTaken naming n%d", err, winner+1)
 		}
+	}
+}
+
+func testPresence(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	ps := make([]*Presence, len(nodes))
+	for i, tn := range nodes {
+		var err error
+		if ps[i], err = OpenPresence(ctx, tn.node, 3*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ps[i].Close() })
+	}
+	others := func(i int) string {
+		got, err := ps[i].Others(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, ",")
+	}
+	if err := ps[0].Publish(ctx, []string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ps[1].Publish(ctx, []string{"alice", "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	ps[2].Run(func() []string { return []string{"carol"} }, func(err error) { t.Error(err) })
+	waitFor(t, "node 1 to see bob and carol", func() bool { return others(0) == "alice,bob,carol" })
+	if got := others(2); got != "alice,bob" {
+		t.Fatalf("node 3 sees %q on the others, want alice,bob", got)
+	}
+	// A node that stops says so at once.
+	if err := ps[1].Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := others(2); got != "alice" {
+		t.Fatalf("after node 2 closed its presence node 3 sees %q, want alice", got)
+	}
+	// A node that dies (node 1 never refreshes its entry) is gone after
+	// the TTL; node 3 keeps refreshing its own.
+	waitFor(t, "node 1's stale entry to stop counting", func() bool { return others(2) == "" })
+	if got := others(0); got != "carol" {
+		t.Fatalf("node 1 sees %q, want carol, who node 3 keeps refreshing", got)
 	}
 }

@@ -73,8 +73,10 @@ func (s *Server) cmdWho(sess ssh.Session, args []string) int {
 		fmt.Fprintf(sess.Stderr(), "securechat: usage: who [--room #name]\n")
 		return 2
 	}
-	members := s.room.Members()
-	if where != "" {
+	var members []string
+	if where == "" {
+		members = s.whoOnline(sess.Context())
+	} else {
 		members = s.room.RoomMembers(where)
 	}
 	var b strings.Builder

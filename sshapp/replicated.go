@@ -1,6 +1,10 @@
 package sshapp
 
 import (
+	"context"
+	"slices"
+	"time"
+
 	"securechat/history"
 	"securechat/room"
 )
@@ -38,4 +42,29 @@ func (s *Server) deliverReplicated(es []history.Entry) {
 		msgs[i] = fromEntry(e)
 	}
 	s.room.Deliver(msgs)
+}
+
+// Presence says who is online on the other servers of a cluster.
+type Presence interface {
+	Others(ctx context.Context) ([]string, error)
+}
+
+// whoOnline is everyone with a session here or, in a cluster, on another
+// server, sorted. If the other servers cannot be asked, it is this
+// server's users.
+func (s *Server) whoOnline(ctx context.Context) []string {
+	here := s.room.Members()
+	if s.presence == nil {
+		return here
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	others, err := s.presence.Others(ctx)
+	if err != nil {
+		s.log.Warn("read who is online on other nodes", "err", err)
+		return here
+	}
+	all := append(slices.Clone(here), others...)
+	slices.Sort(all)
+	return slices.Compact(all)
 }

@@ -108,6 +108,9 @@ type Config struct {
 type Deps struct {
 	Accounts Accounts
 	History  History
+	// Presence, in a cluster, lists who is online on the other nodes
+	// (nil: this server is all there is).
+	Presence Presence
 }
 
 // Server is the chat server: one room, served over SSH.
@@ -115,6 +118,7 @@ type Server struct {
 	cfg         Config
 	acc         Accounts
 	hist        History
+	presence    Presence
 	room        *room.Room
 	log         *log.Logger
 	ssh         *ssh.Server
@@ -192,6 +196,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg:         cfg,
 		acc:         deps.Accounts,
 		hist:        deps.History,
+		presence:    deps.Presence,
 		log:         cfg.Logger,
 		fingerprint: hostkeys.Fingerprint(cfg.HostSigner.PublicKey()),
 		guards:      newGuards(cfg.Limits),

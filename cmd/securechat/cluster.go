@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/log"
 
@@ -117,19 +118,32 @@ func openHistory(o options, logger *log.Logger) (storedHistory, error) {
 		node.Close()
 		return nil, err
 	}
+	presence, err := cluster.OpenPresence(context.Background(), node, presenceTTL)
+	if err != nil {
+		msgs.Close()
+		node.Close()
+		return nil, err
+	}
 	logger.Info("joined the cluster", "cluster", c.name, "node", c.node, "replicas", node.Config().Replicas)
-	return &clusterHistory{Log: msgs, node: node, names: names}, nil
+	return &clusterHistory{Log: msgs, node: node, names: names, presence: presence}, nil
 }
+
+// presenceTTL is how long the users of a node that died stay listed.
+const presenceTTL = 30 * time.Second
 
 // clusterHistory is the cluster's log together with the node it runs on,
 // closed together.
 type clusterHistory struct {
 	*cluster.Log
-	node  *cluster.Node
-	names *cluster.Names
+	node     *cluster.Node
+	names    *cluster.Names
+	presence *cluster.Presence
 }
 
 func (h *clusterHistory) Close() error {
+	// Best effort: without a majority (the last nodes of a cluster that
+	// stops) the entry cannot be removed, and it expires anyway.
+	_ = h.presence.Close()
 	err := h.Log.Close()
 	if nerr := h.node.Close(); err == nil {
 		err = nerr
@@ -138,6 +152,24 @@ func (h *clusterHistory) Close() error {
 		return fmt.Errorf("close cluster: %w", err)
 	}
 	return nil
+}
+
+// depsFor is what the server works on: the stores, and as a node of a
+// cluster who is online on the other nodes.
+func depsFor(users *accounts.Store, hist storedHistory) sshapp.Deps {
+	deps := sshapp.Deps{Accounts: accountsFor(users, hist), History: hist}
+	if ch, ok := hist.(*clusterHistory); ok {
+		deps.Presence = ch.presence
+	}
+	return deps
+}
+
+// runPresence, as a node of a cluster, keeps telling the other nodes who
+// is online here.
+func runPresence(hist storedHistory, srv *sshapp.Server, logger *log.Logger) {
+	if ch, ok := hist.(*clusterHistory); ok {
+		ch.presence.Run(srv.Room().Members, func(err error) { logger.Warn("publish who is online", "err", err) })
+	}
 }
 
 // accountsFor is the account store the server works on: as a node of a

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,6 +196,12 @@ func TestClusterThreeNodesShareOneRoom(t *testing.T) {
 	waitFor(t, "bob's chat screen on node 2", func() (bool, string) {
 		s := ui.String()
 		return strings.Contains(s, "lobby"), s
+	})
+
+	// who on node 1 lists bob, whose chat screen is open on node 2.
+	waitFor(t, "who on node 1 to list bob", func() (bool, string) {
+		out := mustExec(t, alice, "who", "")
+		return slices.Contains(strings.Fields(out), "bob"), out
 	})
 
 	// send exits 0 only once JetStream has acknowledged the message.

@@ -336,10 +336,11 @@ func serve(o options, logger *log.Logger) error {
 		TopicsPath:    filepath.Join(o.data, "topics.json"),
 		Limits:        o.lim,
 		Logger:        logger.WithPrefix("ssh"),
-	}, sshapp.Deps{Accounts: accountsFor(users, hist), History: hist})
+	}, depsFor(users, hist))
 	if err != nil {
 		return err
 	}
+	runPresence(hist, srv, logger)
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
