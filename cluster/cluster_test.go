@@ -47,8 +47,7 @@ func (f *feedRecorder) entries() []history.Entry {
 	return slices.Clone(f.got)
 }
 
-func TestThreeNodesKeepOneStreamWithThreeReplicas(t *testing.T) {
-	nodes := startCluster(t, 3)
+func testOneStreamWithThreeReplicas(t *testing.T, nodes []*testNode) {
 	var feeds [3]feedRecorder
 	for i, tn := range nodes {
 		tn.log.Feed(feeds[i].add)
@@ -103,8 +102,8 @@ func TestThreeNodesKeepOneStreamWithThreeReplicas(t *testing.T) {
 	}
 }
 
-func TestEveryNodeSeesConcurrentAppendsInOneOrder(t *testing.T) {
-	nodes := startCluster(t, 3)
+func testConcurrentAppendsInOneOrder(t *testing.T, nodes []*testNode) {
+	before := nodes[0].log.LastID()
 	const per = 15
 	var wg sync.WaitGroup
 	errs := make(chan error, len(nodes)*per)
@@ -129,7 +128,7 @@ func TestEveryNodeSeesConcurrentAppendsInOneOrder(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	total := uint64(len(nodes) * (per + per/5))
+	total := before + uint64(len(nodes)*(per+per/5))
 	for i, tn := range nodes {
 		waitFor(t, fmt.Sprintf("node %d's copy", i), func() bool { return tn.log.LastID() == total })
 	}
@@ -164,12 +163,12 @@ func TestEveryNodeSeesConcurrentAppendsInOneOrder(t *testing.T) {
 	}
 }
 
-func TestARestartedNodeCatchesUp(t *testing.T) {
-	nodes := startCluster(t, 3)
+func testRestartedNodeCatchesUp(t *testing.T, nodes []*testNode) {
+	base := nodes[0].log.LastID()
 	if _, err := nodes[0].log.AppendOrdered([]history.Entry{entry("alice", "before")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "node 3's copy", func() bool { return nodes[2].log.LastID() == 1 })
+	waitFor(t, "node 3's copy", func() bool { return nodes[2].log.LastID() == base+1 })
 	cfg := nodes[2].node.Config()
 	nodes[2].log.Close()
 	nodes[2].node.Close()
@@ -190,9 +189,9 @@ func TestARestartedNodeCatchesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the restarted node's copy", func() bool { return nodes[2].log.LastID() == 3 })
+	waitFor(t, "the restarted node's copy", func() bool { return nodes[2].log.LastID() == base+3 })
 	var texts []string
-	for _, e := range copyOf(t, nodes[2]) {
+	for _, e := range copyOf(t, nodes[2])[base:] {
 		texts = append(texts, e.Text)
 	}
 	if !slices.Equal(texts, []string{"before", "while down 1", "while down 2"}) {
@@ -285,12 +284,24 @@ func TestRefusesAPeerOfAnotherCluster(t *testing.T) {
 	}
 }
 
-// TestKeyValueBuckets checks the buckets shared by the nodes, on one
-// cluster (starting one is the slow part).
-func TestKeyValueBuckets(t *testing.T) {
+// TestThreeNodes runs the checks that need three nodes on one cluster
+// (starting one is the slow part); the restart comes last.
+func TestThreeNodes(t *testing.T) {
 	nodes := startCluster(t, 3)
-	t.Run("a name is reserved by exactly one node", func(t *testing.T) { testNames(t, nodes) })
-	t.Run("presence", func(t *testing.T) { testPresence(t, nodes) })
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, []*testNode)
+	}{
+		{"one stream with three replicas", testOneStreamWithThreeReplicas},
+		{"every node sees concurrent appends in one order", testConcurrentAppendsInOneOrder},
+		{"a name is reserved by exactly one node", testNames},
+		{"presence", testPresence},
+		{"a restarted node catches up", testRestartedNodeCatchesUp},
+	} {
+		if !t.Run(tc.name, func(t *testing.T) { tc.test(t, nodes) }) {
+			return // later checks build on the state the earlier ones left
+		}
+	}
 }
 
 func testNames(t *testing.T, nodes []*testNode) {
