@@ -7,11 +7,13 @@
 //
 // It owns: the node's identity in its data folder (which cluster and node
 // the folder belongs to, so a folder from another cluster is refused), the
-// embedded server and its connection, the message stream, and this node's
+// embedded server and its connection, the message stream, this node's
 // local copy of that stream (a history log fed in stream order, from which
-// reads are served).
+// reads are served), and two key-value buckets: names reserved across the
+// cluster (Names) and who is online on each node (Presence).
 //
 // It must not know anything about SSH, sessions, the UI or chat rules: it
-// moves history.Entry values, which it treats as opaque, and hands the
-// entries it consumes to a function the caller sets.
+// moves history.Entry values, which it treats as opaque, hands the entries
+// it consumes to a function the caller sets, and stores names as opaque
+// strings.
 package cluster
