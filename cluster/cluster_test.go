@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"securechat/history"
 )
 
@@ -388,5 +390,59 @@ func testPresence(t *testing.T, nodes []*testNode) {
 	waitFor(t, "node 1's stale entry to stop counting", func() bool { return others(2) == "" })
 	if got := others(0); got != "carol" {
 		t.Fatalf("node 1 sees %q, want carol, who node 3 keeps refreshing", got)
+	}
+}
+
+func TestTwoNodesOnAnExistingNATS(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(), NoSigs: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	var logs []*Log
+	for i := range 2 {
+		dir := t.TempDir()
+		nd, err := Start(context.Background(), Config{
+			Name: "chat", Node: fmt.Sprintf("n%d", i+1), NATS: []string{ns.ClientURL()},
+			Dir: dir, Replicas: 1, StartTimeout: 30 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := OpenLog(context.Background(), nd, dir+"/copy.jsonl")
+		if err != nil {
+			nd.Close()
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			l.Close()
+			nd.Close()
+		})
+		logs = append(logs, l)
+	}
+	if _, err := logs[0].AppendOrdered([]history.Entry{entry("alice", "one")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logs[1].AppendOrdered([]history.Entry{entry("bob", "two")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first node's copy", func() bool { return logs[0].LastID() == 2 })
+	for i, l := range logs {
+		es, err := l.Since(0, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 2 || es[0].Text != "one" || es[1].Text != "two" || es[1].ID != 2 {
+			t.Fatalf("node %d has %+v", i+1, es)
+		}
 	}
 }
