@@ -299,6 +299,7 @@ func TestThreeNodes(t *testing.T) {
 		{"a name is reserved by exactly one node", testNames},
 		{"presence", testPresence},
 		{"a restarted node catches up", testRestartedNodeCatchesUp},
+		{"without a majority an append fails", testNoMajorityNoAck},
 	} {
 		if !t.Run(tc.name, func(t *testing.T) { tc.test(t, nodes) }) {
 			return // later checks build on the state the earlier ones left
@@ -444,5 +445,21 @@ func TestTwoNodesOnAnExistingNATS(t *testing.T) {
 		if len(es) != 2 || es[0].Text != "one" || es[1].Text != "two" || es[1].ID != 2 {
 			t.Fatalf("node %d has %+v", i+1, es)
 		}
+	}
+}
+
+func testNoMajorityNoAck(t *testing.T, nodes []*testNode) {
+	for _, tn := range nodes[1:] {
+		tn.log.Close()
+		tn.node.Close()
+	}
+	l := nodes[0].log
+	l.ackTimeout = 2 * time.Second
+	before := l.LastID()
+	if _, err := l.AppendOrdered([]history.Entry{entry("alice", "alone")}); err == nil {
+		t.Fatal("an append was acknowledged by one node of three")
+	}
+	if l.LastID() != before {
+		t.Fatalf("the local copy grew from %d to %d without an acknowledgement", before, l.LastID())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -57,6 +58,8 @@ type Node struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	logger *natsLogger
+
+	closeOnce sync.Once
 }
 
 func (c *Config) check() error {
@@ -204,15 +207,18 @@ func (n *Node) Config() Config { return n.cfg }
 // if any.
 func (n *Node) conflict() error { return n.logger.conflict() }
 
-// Close ends the connection and shuts the embedded server down.
+// Close ends the connection and shuts the embedded server down; calling it
+// again does nothing.
 func (n *Node) Close() error {
-	if n.nc != nil {
-		n.nc.Close()
-	}
-	if n.ns != nil {
-		n.ns.Shutdown()
-		n.ns.WaitForShutdown()
-	}
+	n.closeOnce.Do(func() {
+		if n.nc != nil {
+			n.nc.Close()
+		}
+		if n.ns != nil {
+			n.ns.Shutdown()
+			n.ns.WaitForShutdown()
+		}
+	})
 	return nil
 }
 
