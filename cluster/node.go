@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +33,10 @@ type Config struct {
 	Listen string
 	// Peers are the other nodes' route addresses (host:port).
 	Peers []string
+	// RouteTLS, when set, encrypts and authenticates route connections
+	// (see RouteTLS); nil leaves them in the clear and open to anyone who
+	// can reach Listen.
+	RouteTLS *tls.Config
 	// NATS, when set, are the URLs of an existing NATS deployment with
 	// JetStream, used instead of an embedded server (Listen and Peers are
 	// then not used).
@@ -177,6 +182,10 @@ func (n *Node) startEmbedded() error {
 	// no routes would wait for peers forever.
 	if len(routes) > 0 {
 		opts.Cluster = server.ClusterOpts{Name: n.cfg.Name, Host: host, Port: port}
+		if n.cfg.RouteTLS != nil {
+			opts.Cluster.TLSConfig = n.cfg.RouteTLS
+			opts.Cluster.TLSTimeout = 5 // seconds
+		}
 		opts.Routes = server.RoutesFromStr(strings.Join(routes, ","))
 	}
 	ns, err := server.NewServer(opts)

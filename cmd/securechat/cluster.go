@@ -26,6 +26,8 @@ type clusterOptions struct {
 	listen string
 	peers  string
 	nats   string
+	// Route TLS: this node's certificate and key, and the CA of all nodes.
+	tlsCert, tlsKey, tlsCA string
 }
 
 func (c *clusterOptions) register(fs *flag.FlagSet) {
@@ -33,11 +35,15 @@ func (c *clusterOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.node, "node-name", envOr("SECURECHAT_NODE_NAME", ""), "this node's name, unique in the cluster (env SECURECHAT_NODE_NAME)")
 	fs.StringVar(&c.listen, "cluster-listen", envOr("SECURECHAT_CLUSTER_LISTEN", ""), "host:port for route connections from the other nodes (env SECURECHAT_CLUSTER_LISTEN)")
 	fs.StringVar(&c.peers, "cluster-peers", envOr("SECURECHAT_CLUSTER_PEERS", ""), "the other nodes' --cluster-listen addresses, comma-separated (env SECURECHAT_CLUSTER_PEERS)")
+	fs.StringVar(&c.tlsCert, "cluster-tls-cert", envOr("SECURECHAT_CLUSTER_TLS_CERT", ""), "PEM certificate of this node for TLS on routes (with --cluster-tls-key and --cluster-tls-ca) (env SECURECHAT_CLUSTER_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "cluster-tls-key", envOr("SECURECHAT_CLUSTER_TLS_KEY", ""), "PEM key of --cluster-tls-cert (env SECURECHAT_CLUSTER_TLS_KEY)")
+	fs.StringVar(&c.tlsCA, "cluster-tls-ca", envOr("SECURECHAT_CLUSTER_TLS_CA", ""), "PEM CA that signed every node's route certificate (env SECURECHAT_CLUSTER_TLS_CA)")
 	fs.StringVar(&c.nats, "nats", envOr("SECURECHAT_NATS", ""), "use this existing NATS with JetStream (URLs, comma-separated) instead of an embedded server (env SECURECHAT_NATS)")
 }
 
 func (c *clusterOptions) enabled() bool {
-	return c.name != "" || c.node != "" || c.listen != "" || c.peers != "" || c.nats != ""
+	return c.name != "" || c.node != "" || c.listen != "" || c.peers != "" || c.nats != "" ||
+		c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != ""
 }
 
 func splitList(s string) []string {
@@ -58,9 +64,13 @@ func (c *clusterOptions) check() error {
 	if c.name == "" {
 		return errors.New("--cluster-name is required with the other cluster flags")
 	}
+	tls := c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != ""
+	if tls && (c.tlsCert == "" || c.tlsKey == "" || c.tlsCA == "") {
+		return errors.New("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together")
+	}
 	if c.nats != "" {
-		if c.listen != "" || c.peers != "" {
-			return errors.New("--nats uses an existing NATS: --cluster-listen and --cluster-peers are for the embedded one")
+		if c.listen != "" || c.peers != "" || tls {
+			return errors.New("--nats uses an existing NATS: --cluster-listen, --cluster-peers and --cluster-tls-… are for the embedded one")
 		}
 		return nil
 	}
@@ -94,7 +104,7 @@ func openHistory(o options, logger *log.Logger) (storedHistory, error) {
 	if fi, err := os.Stat(filepath.Join(o.data, "message_history.jsonl")); err == nil && fi.Size() > 0 {
 		logger.Warn("this data folder's single-node history is not part of the cluster's (import is not built yet)")
 	}
-	node, err := cluster.Start(context.Background(), cluster.Config{
+	cfg := cluster.Config{
 		Name:   c.name,
 		Node:   c.node,
 		Listen: c.listen,
@@ -102,7 +112,16 @@ func openHistory(o options, logger *log.Logger) (storedHistory, error) {
 		NATS:   splitList(c.nats),
 		Dir:    o.data,
 		Logger: logger.WithPrefix("cluster"),
-	})
+	}
+	if c.tlsCert != "" {
+		var err error
+		if cfg.RouteTLS, err = cluster.RouteTLS(c.tlsCert, c.tlsKey, c.tlsCA); err != nil {
+			return nil, err
+		}
+	} else if c.nats == "" {
+		logger.Warn("route connections are neither encrypted nor authenticated: keep --cluster-listen on a private network, or use --cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca")
+	}
+	node, err := cluster.Start(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}

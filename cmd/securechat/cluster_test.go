@@ -316,14 +316,17 @@ func TestClusterFlagsAreCheckedBeforeStart(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
+		code int // 2: a flag error; 1: refused at start
 	}{
-		{[]string{"--node-name", "n1", "--cluster-listen", "127.0.0.1:1"}, "--cluster-name is required"},
-		{[]string{"--cluster-name", "chat", "--cluster-listen", "127.0.0.1:1"}, "--node-name and --cluster-listen are required"},
-		{[]string{"--cluster-name", "chat", "--nats", "nats://127.0.0.1:1", "--cluster-peers", "127.0.0.1:2"}, "--nats uses an existing NATS"},
+		{[]string{"--node-name", "n1", "--cluster-listen", "127.0.0.1:1"}, "--cluster-name is required", 2},
+		{[]string{"--cluster-name", "chat", "--cluster-listen", "127.0.0.1:1"}, "--node-name and --cluster-listen are required", 2},
+		{[]string{"--cluster-name", "chat", "--nats", "nats://127.0.0.1:1", "--cluster-peers", "127.0.0.1:2"}, "--nats uses an existing NATS", 2},
+		{[]string{"--cluster-name", "chat", "--node-name", "n1", "--cluster-listen", "127.0.0.1:1", "--cluster-tls-cert", "c.pem"}, "go together", 2},
+		{[]string{"--cluster-name", "chat", "--node-name", "n1", "--cluster-listen", "127.0.0.1:1", "--cluster-tls-cert", "c.pem", "--cluster-tls-key", "k.pem", "--cluster-tls-ca", "/nonexistent/ca.pem"}, "route tls: load certificate", 1},
 	} {
 		_, errOut, code := runBinary(t, append([]string{"--data", t.TempDir()}, tc.args...)...)
-		if code != 2 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("securechat %q: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("securechat %q: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut, tc.code, tc.want)
 		}
 	}
 }
