@@ -79,31 +79,31 @@ func TestModelMentionHighlightIsPersonal(t *testing.T) {
 
 func TestModelTabAndHistory(t *testing.T) {
 	m := newTestModel(80, 24, &recordingChat{})
-	m.v.members = []string{"alice", "albert", "bob"}
+	m.rooms.cur.members = []string{"alice", "albert", "bob"}
 	typeText(m, "hi b")
 	m.Update(tea.KeyMsg{Type: tea.KeyTab})
-	if string(m.input) != "hi bob " {
-		t.Fatalf("tab: %q", string(m.input))
+	if string(m.ed.input) != "hi bob " {
+		t.Fatalf("tab: %q", string(m.ed.input))
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
 	typeText(m, "@al")
 	m.Update(tea.KeyMsg{Type: tea.KeyTab})
-	if string(m.input) != "@al" {
-		t.Fatalf("ambiguous tab changed the line: %q", string(m.input))
+	if string(m.ed.input) != "@al" {
+		t.Fatalf("ambiguous tab changed the line: %q", string(m.ed.input))
 	}
 	if v := checkView(t, m, 80, 24); !strings.Contains(v, "alice  albert") {
 		t.Fatalf("candidates not listed:\n%s", v)
 	}
 	typeText(m, "b")
 	m.Update(tea.KeyMsg{Type: tea.KeyTab})
-	if string(m.input) != "@albert " {
-		t.Fatalf("tab: %q", string(m.input))
+	if string(m.ed.input) != "@albert " {
+		t.Fatalf("tab: %q", string(m.ed.input))
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
 	typeText(m, "/whoi")
 	m.Update(tea.KeyMsg{Type: tea.KeyTab})
-	if string(m.input) != "/whois " {
-		t.Fatalf("command tab: %q", string(m.input))
+	if string(m.ed.input) != "/whois " {
+		t.Fatalf("command tab: %q", string(m.ed.input))
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
 	for _, s := range []string{"first", "second"} {
@@ -111,18 +111,18 @@ func TestModelTabAndHistory(t *testing.T) {
 		enter(m)
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyUp})
-	if string(m.input) != "second" {
-		t.Fatalf("up: %q", string(m.input))
+	if string(m.ed.input) != "second" {
+		t.Fatalf("up: %q", string(m.ed.input))
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyUp})
 	m.Update(tea.KeyMsg{Type: tea.KeyUp})
-	if string(m.input) != "first" {
-		t.Fatalf("up up: %q", string(m.input))
+	if string(m.ed.input) != "first" {
+		t.Fatalf("up up: %q", string(m.ed.input))
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyDown})
 	m.Update(tea.KeyMsg{Type: tea.KeyDown})
-	if string(m.input) != "" {
-		t.Fatalf("down past the newest: %q", string(m.input))
+	if string(m.ed.input) != "" {
+		t.Fatalf("down past the newest: %q", string(m.ed.input))
 	}
 }
 
@@ -160,7 +160,7 @@ func TestModelThemesAndTimestamps(t *testing.T) {
 	for _, th := range Themes {
 		typeText(m, "/theme "+th)
 		enter(m)
-		if m.st.Theme() != th {
+		if m.format.st.Theme() != th {
 			t.Fatalf("theme %s not applied", th)
 		}
 		checkView(t, m, 80, 24)
