@@ -9,41 +9,34 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
+	"securechat/room"
 )
 
 func TestModelMessageLimit(t *testing.T) {
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, MaxMessage: 10})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("0123456789abc"), Paste: true})
-	if string(m.ed.input) != "0123456789" {
-		t.Fatalf("input %q", string(m.ed.input))
-	}
+	wantInput(t, m, "input", "0123456789")
 	if v := checkView(t, m, 80, 24); !strings.Contains(v, "at most 10 characters") {
 		t.Fatalf("cut not shown:\n%s", v)
 	}
 	// Control characters never enter the line.
 	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a\x1b[2Jb"), Paste: true})
-	if string(m.ed.input) != "a[2Jb" {
-		t.Fatalf("input %q", string(m.ed.input))
-	}
+	wantInput(t, m, "input", "a[2Jb")
 }
 
 func TestModelEditing(t *testing.T) {
 	m := newTestModel(80, 24, nil)
 	typeText(m, "hello world")
 	m.Update(tea.KeyMsg{Type: tea.KeyCtrlW})
-	if string(m.ed.input) != "hello " {
-		t.Fatalf("Ctrl+W: %q", string(m.ed.input))
-	}
+	wantInput(t, m, "Ctrl+W", "hello ")
 	m.Update(tea.KeyMsg{Type: tea.KeyHome})
 	typeText(m, ">")
 	m.Update(tea.KeyMsg{Type: tea.KeyEnd})
 	m.Update(tea.KeyMsg{Type: tea.KeyBackspace})
 	m.Update(tea.KeyMsg{Type: tea.KeyLeft})
 	m.Update(tea.KeyMsg{Type: tea.KeyDelete})
-	if string(m.ed.input) != ">hell" {
-		t.Fatalf("editing: %q", string(m.ed.input))
-	}
+	wantInput(t, m, "editing", ">hell")
 }
 
 // The line editor alone: each editing key on a known line and cursor.
@@ -211,5 +204,56 @@ func TestLineEditorView(t *testing.T) {
 	e.set("x\ny")
 	if s, _ := e.view(st, 40); !strings.HasPrefix(s, "> x↵y") {
 		t.Fatalf("a line break: %q", s)
+	}
+}
+
+func TestModelTabAndHistory(t *testing.T) {
+	m := newTestModel(80, 24, &recordingChat{})
+	m.rooms.cur.members = []string{"alice", "albert", "bob"}
+	typeText(m, "hi b")
+	m.Update(tea.KeyMsg{Type: tea.KeyTab})
+	wantInput(t, m, "tab", "hi bob ")
+	retype(m, "@al", tea.KeyTab)
+	wantInput(t, m, "ambiguous tab changed the line", "@al")
+	if v := checkView(t, m, 80, 24); !strings.Contains(v, "alice  albert") {
+		t.Fatalf("candidates not listed:\n%s", v)
+	}
+	typeText(m, "b")
+	m.Update(tea.KeyMsg{Type: tea.KeyTab})
+	wantInput(t, m, "tab", "@albert ")
+	retype(m, "/whoi", tea.KeyTab)
+	wantInput(t, m, "command tab", "/whois ")
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
+	for _, s := range []string{"first", "second"} {
+		typeText(m, s)
+		enter(m)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyUp})
+	wantInput(t, m, "up", "second")
+	m.Update(tea.KeyMsg{Type: tea.KeyUp})
+	m.Update(tea.KeyMsg{Type: tea.KeyUp})
+	wantInput(t, m, "up up", "first")
+	m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	wantInput(t, m, "down past the newest", "")
+}
+
+func TestModelMultiline(t *testing.T) {
+	chat := &recordingChat{}
+	m := newTestModel(80, 24, chat)
+	typeText(m, "line one")
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter, Alt: true})
+	typeText(m, "line two")
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlJ})
+	typeText(m, "three")
+	if v := checkView(t, m, 80, 24); !strings.Contains(v, "line one↵line two↵three") {
+		t.Fatalf("input:\n%s", v)
+	}
+	enter(m)
+	wantSent(t, chat, "line one\nline two\nthree")
+	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "alice", Text: "line one\nline two"})})
+	v := checkView(t, m, 80, 24)
+	if !strings.Contains(v, "09:30 alice: line one\n             line two\n") {
+		t.Fatalf("multi-line message not shown as an indented block:\n%s", v)
 	}
 }

@@ -143,9 +143,7 @@ func TestModelSendsOnEnter(t *testing.T) {
 		t.Fatalf("input not shown:\n%s", v)
 	}
 	enter(m)
-	if len(chat.sent) != 1 || chat.sent[0] != "hello there" {
-		t.Fatalf("sent %q", chat.sent)
-	}
+	wantSent(t, chat, "hello there")
 	if v := checkView(t, m, 80, 24); strings.Contains(v, "> hello there") {
 		t.Fatal("input not cleared after sending")
 	}
@@ -228,9 +226,7 @@ func TestModelSendButton(t *testing.T) {
 	}
 	_, cmd = m.Update(tea.MouseMsg{X: 75, Y: 23, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
 	runCmd(m, cmd)
-	if len(chat.sent) != 1 || chat.sent[0] != "by mouse" {
-		t.Fatalf("sent %q", chat.sent)
-	}
+	wantSent(t, chat, "by mouse")
 }
 
 func TestModelEnded(t *testing.T) {
@@ -393,4 +389,37 @@ func BenchmarkDeliverToManySessions(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/delivery")
+}
+
+// wantInput fails the test unless the input line holds want; what says
+// what was being done.
+func wantInput(t *testing.T, m *Model, what, want string) {
+	t.Helper()
+	if got := string(m.ed.input); got != want {
+		t.Fatalf("%s: %q, want %q", what, got, want)
+	}
+}
+
+// wantSent fails the test unless exactly one line, want, was sent.
+func wantSent(t *testing.T, chat *recordingChat, want string) {
+	t.Helper()
+	if len(chat.sent) != 1 || chat.sent[0] != want {
+		t.Fatalf("sent %q, want [%q]", chat.sent, want)
+	}
+}
+
+// enterLine types line, presses Enter, runs what that asks for, and
+// returns the screen after (checked to be w x h).
+func enterLine(t *testing.T, m *Model, line string, w, h int) string {
+	t.Helper()
+	typeText(m, line)
+	enter(m)
+	return checkView(t, m, w, h)
+}
+
+// retype clears the input line, types s and presses k.
+func retype(m *Model, s string, k tea.KeyType) {
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
+	typeText(m, s)
+	m.Update(tea.KeyMsg{Type: k})
 }
