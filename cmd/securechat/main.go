@@ -185,7 +185,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case "hostkey":
 			return hostkeyCommand(o, stdout, stderr)
 		case "user":
-			return userCommand(o.data, o.bcryptCost, rest[1:], os.Stdin, stdout, stderr)
+			return userCommand(o.data, o.bcryptCost, o.lim.MinPasswordScore, rest[1:], os.Stdin, stdout, stderr)
 		default:
 			fmt.Fprintf(stderr, "securechat: unknown command %q (try --help)\n", rest[0])
 			return 2
