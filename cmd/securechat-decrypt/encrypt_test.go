@@ -236,7 +236,7 @@ func TestEncryptLimits(t *testing.T) {
 				t.Fatalf("status %d, %d bytes, stderr %q", code, len(out), errOut)
 			}
 			got, errOut, code := runCLI(t, block(1, "bob", out), nil, "-i", k.File)
-			if code != 0 || got != "2026-11-22 05:01 bob: "+tt.in+"\n" {
+			if code != 0 || got != "2026-11-22 05:01 bob → alice: "+tt.in+"\n" {
 				t.Errorf("round trip: status %d, stderr %q", code, errOut)
 			}
 		})

@@ -48,7 +48,8 @@ type cli struct {
 const usageText = `usage:
   securechat-decrypt [-i FILE]...
       read an inbox stream on standard input and print each message as
-      "TIME SENDER: TEXT"; without -i, ~/.ssh/id_ed25519 and ~/.ssh/id_rsa
+      "TIME SENDER → RECIPIENT: TEXT" (an empty inbox is said on standard
+      error); without -i, ~/.ssh/id_ed25519 and ~/.ssh/id_rsa
   securechat-decrypt --encrypt --to USER -R FILE [-R FILE]... [--accept-new-keys] [--known-keys PATH]
       seal standard input (at most 48 KiB) to the keys in the files, as one
       armored age file on standard output, for the server's dm command
