@@ -67,7 +67,10 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 		case m.To == me:
 			text = fmt.Sprintf("#%d from %s. Open it on your machine: %s --since %d | securechat-decrypt", m.ID, from, inboxHint, m.ID-1)
 		default:
-			text = fmt.Sprintf("#%d to %s sent, sealed to their keys (and to yours, if you uploaded any); the server keeps only ciphertext", m.ID, textsafe.Sanitize(m.To, false))
+			// Only what holds for every sealed message: one relayed with dm
+			// was sealed on the sender's machine, to keys the server does
+			// not know (securechat-decrypt --encrypt includes the sender's).
+			text = fmt.Sprintf("#%d to %s sent, sealed; the server keeps only ciphertext (inbox --sent lists your copy)", m.ID, textsafe.Sanitize(m.To, false))
 		}
 		plainPrefix = ts + "[sealed] "
 		prefix = st.Time.Render(ts) + st.Private.Render("[sealed] ")

@@ -69,11 +69,11 @@ func TestKnownKeys(t *testing.T) {
 	known := filepath.Join(home, ".config", "securechat", "known_keys")
 	sealTo := func(lines ...string) (string, string, int) {
 		writeFile(t, keysFile, strings.Join(lines, "\n")+"\n")
-		return runCLI(t, "hi bob", nil, "--encrypt", "--to", "BOB", "-R", keysFile)
+		return runCLI(t, "hi bob", nil, "--encrypt", "--to", "BOB", "-R", keysFile, "--no-self")
 	}
 	sealToAccept := func(lines ...string) (string, string, int) {
 		writeFile(t, keysFile, strings.Join(lines, "\n")+"\n")
-		return runCLI(t, "hi bob", nil, "--encrypt", "--to", "bob", "-R", keysFile, "--accept-new-keys")
+		return runCLI(t, "hi bob", nil, "--encrypt", "--to", "bob", "-R", keysFile, "--accept-new-keys", "--no-self")
 	}
 
 	// Another user's entry must survive every rewrite.
