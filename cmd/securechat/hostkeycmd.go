@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +13,29 @@ import (
 
 	"securechat/hostkeys"
 )
+
+// hostkeyMain runs the hostkey command. Flags may also follow the word
+// (securechat hostkey --data DIR), as people type them; they were silently
+// ignored before, so a mistyped command read another folder than meant.
+func hostkeyMain(args, rest []string, o options, stdout, stderr io.Writer) int {
+	if len(rest) > 1 {
+		flags := append(append([]string{}, args[:len(args)-len(rest)]...), rest[1:]...)
+		more, left, err := parse(flags, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "securechat:", err)
+			return 2
+		}
+		if len(left) > 0 {
+			fmt.Fprintf(stderr, "securechat: hostkey: unexpected argument %q\n", left[0])
+			return 2
+		}
+		o = more
+	}
+	return hostkeyCommand(o, stdout, stderr)
+}
 
 // hostkeyCommand prints the host key's fingerprint and a known_hosts line
 // for the host name users type (--hostname) and the --listen port. It only

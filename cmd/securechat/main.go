@@ -182,7 +182,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(rest) > 0 {
 		switch rest[0] {
 		case "hostkey":
-			return hostkeyCommand(o, stdout, stderr)
+			return hostkeyMain(args, rest, o, stdout, stderr)
 		case "user":
 			return userCommand(o.data, o.bcryptCost, o.lim.MinPasswordScore, rest[1:], os.Stdin, stdout, stderr)
 		default:

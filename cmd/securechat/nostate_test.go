@@ -54,6 +54,15 @@ func TestHostkeyCreatesNothing(t *testing.T) {
 	if names := dirNames(t, empty); len(names) != 0 {
 		t.Errorf("hostkey wrote %v into %s", names, empty)
 	}
+
+	// Flags after the word count too: they are not ignored for ./data.
+	out, errOut, code = runBinary(t, "hostkey", "--data", missing)
+	if code != 1 || out != "" || !strings.Contains(errOut, "data folder "+missing+" does not exist") {
+		t.Errorf("hostkey --data after the word: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, errOut, code = runBinary(t, "--data", missing, "hostkey", "extra"); code != 2 || !strings.Contains(errOut, `unexpected argument "extra"`) {
+		t.Errorf("hostkey extra: exit %d, stderr %q", code, errOut)
+	}
 }
 
 // TestHostkeyUsesHostname: the known_hosts line names --hostname, the name
@@ -65,7 +74,7 @@ func TestHostkeyUsesHostname(t *testing.T) {
 	srv := startServer(t, data)
 	before := dirNames(t, data)
 
-	out, errOut, code := runBinary(t, "--data", data, "--listen", ":"+srv.port, "--hostname", "chat.example.org", "hostkey")
+	out, errOut, code := runBinary(t, "--data", data, "--listen", ":"+srv.port, "hostkey", "--hostname", "chat.example.org")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || errOut != "" || len(lines) != 2 {
 		t.Fatalf("hostkey --hostname: exit %d, stdout %q, stderr %q", code, out, errOut)
