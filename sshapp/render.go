@@ -115,6 +115,9 @@ func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(strin
 	out := make([]line, 0, len(rows))
 	pad := strings.Repeat(" ", indent)
 	for i, r := range rows {
+		// ansi.Wrap can end a row with the space before a word that starts
+		// with "-" (as in "(inbox --sent"), one cell past the width.
+		r = strings.TrimRight(r, " ")
 		w := ansi.StringWidth(r)
 		styled := r
 		if body != nil && r != "" {
