@@ -43,3 +43,31 @@ func TestCheckPassword(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCheckPassword: the policy never panics, its errors are plain lines
+// matching ErrInvalid, and what it accepts keeps every rule.
+func FuzzCheckPassword(f *testing.F) {
+	f.Add("alice", "amber falcon river stone", 3)
+	f.Add("alice", "alice-in-wonderland", 0)
+	f.Add("bob", "password", 3)
+	f.Add("x", "\x00\xff\u202e", 4)
+	f.Fuzz(func(t *testing.T, name, password string, score int) {
+		if ValidateUsername(name) != nil {
+			return
+		}
+		score %= 5
+		err := CheckPassword(name, password, score)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not match ErrInvalid", err)
+			}
+			if msg := err.Error(); strings.ContainsAny(msg, "\x00\n\x1b") || len(msg) > 200 {
+				t.Fatalf("error text %q", msg)
+			}
+			return
+		}
+		if CheckNewPassword(name, password) != nil || strings.Contains(strings.ToLower(password), Normalize(name)) {
+			t.Fatalf("CheckPassword accepted %q for %q", password, name)
+		}
+	})
+}

@@ -18,3 +18,35 @@ func TestDMEmptyInput(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckArmoredAge: whatever dm receives, checkArmoredAge never panics,
+// and what it accepts is one armored age file of printable lines.
+func FuzzCheckArmoredAge(f *testing.F) {
+	recips, err := parseRecipients("age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n")
+	if err != nil {
+		f.Fatal(err)
+	}
+	armored, err := seal(recips, "hello")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(armored))
+	f.Add([]byte(""))
+	f.Add([]byte(" \n"))
+	f.Add([]byte(armorBegin + "\n" + armorEnd))
+	f.Add([]byte(armorBegin + "\n\x1b[2J\n" + armorEnd))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		text, err := checkArmoredAge(b, 4096)
+		if err != nil {
+			return
+		}
+		if !strings.HasPrefix(text, armorBegin) || !strings.HasSuffix(text, armorEnd+"\n") {
+			t.Fatalf("accepted %q", text)
+		}
+		for _, c := range []byte(text) {
+			if (c < 0x20 || c > 0x7e) && c != '\n' {
+				t.Fatalf("accepted a byte %#x", c)
+			}
+		}
+	})
+}
