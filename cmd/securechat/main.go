@@ -85,7 +85,7 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060, for benchmarks")
 	fs.StringVar(&o.admin, "admin", "", "make this existing user an admin at start")
 	fs.StringVar(&o.motd, "motd", "", "file holding the message of the day, shown with the welcome; admins change it with /motd (default DATA/motd.txt)")
-	fs.StringVar(&o.publicHost, "hostname", "", "host name shown to users in commands to copy (default: this machine's name)")
+	fs.StringVar(&o.publicHost, "hostname", "", "the host name users type: shown in commands they copy and in hostkey's known_hosts line (default: the address each client reached)")
 	// Abuse limits: the defaults are the safe values; tests and load runs
 	// relax them.
 	l := &o.lim
