@@ -227,7 +227,7 @@ func TestHostileTextIsSanitised(t *testing.T) {
 	mine := newEd25519Key(t, filepath.Join(t.TempDir(), "mine"), "")
 	evil := "\x1b]0;pwned\x07hello \x1b[2Jworld \u202eevil\u202c\r\nline two\x9b31m\x1b[31m"
 	in := stream(
-		"securechat-sealed id=9 time=2026-11-22T05:00:00Z from=\x1b]0;pwned\x07mal\u202elory to=alice\n"+sealText(t, evil, mine),
+		"securechat-sealed id=9 time=2026-11-22T05:00:00Z from=\x1b]0;pwned\x07mal\u202elory to=al\x1b[2Jice\n"+sealText(t, evil, mine),
 		"securechat-sealed id=\x1b[2J10 time=2026-11-22T05:00:00Z from=\x1b[31meve to=alice\n"+sealText(t, "x", newAgeKey(t, filepath.Join(t.TempDir(), "a")))+"\n",
 		"securechat-sealed id=11 time=2026-11-22T05:00:00Z from=eve to=alice\n-----BEGIN AGE ENCRYPTED FILE-----\n\x1b]0;pwned\x07\n-----END AGE ENCRYPTED FILE-----\n",
 	)
@@ -239,7 +239,7 @@ func TestHostileTextIsSanitised(t *testing.T) {
 	assertTerminalSafe(t, "stderr", errOut)
 	// The introducers and controls go; what is left of a sequence is inert
 	// printable text.
-	if want := "2026-11-22 05:00 ]0;pwnedmallory → alice: ]0;pwnedhello [2Jworld evil\n    line two\ufffd31m[31m\n"; out != want {
+	if want := "2026-11-22 05:00 ]0;pwnedmallory → al[2Jice: ]0;pwnedhello [2Jworld evil\n    line two\ufffd31m[31m\n"; out != want {
 		t.Errorf("stdout %q, want %q", out, want)
 	}
 	if !strings.Contains(errOut, "message [2J10 from [31meve: not addressed") || !strings.Contains(errOut, "message 11 from eve: bad armor") {
