@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/ccojocar/zxcvbn-go"
 	"github.com/charmbracelet/ssh"
 
 	"securechat/accounts"
@@ -162,24 +160,10 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 	return nil
 }
 
-// checkNewPassword is the registration policy: the length rules of
-// accounts, then strength: common passwords and easy guesses (zxcvbn score
-// below the minimum, counting the username as known to the attacker) are
-// refused with a reason a person can act on.
+// checkNewPassword is the password policy (accounts.CheckPassword) with
+// this server's minimum strength.
 func (s *Server) checkNewPassword(name, password string) error {
-	if err := accounts.CheckNewPassword(name, password); err != nil {
-		return err
-	}
-	if strings.Contains(strings.ToLower(password), name) {
-		return errors.New("the password must not contain the username")
-	}
-	if s.guards.score <= 0 {
-		return nil
-	}
-	if r := zxcvbn.PasswordStrength(password, []string{name, "securechat"}); r.Score < s.guards.score {
-		return fmt.Errorf("that password is too easy to guess (strength %d of 4, %d needed): try a longer phrase of unrelated words", r.Score, s.guards.score)
-	}
-	return nil
+	return accounts.CheckPassword(name, password, s.guards.score)
 }
 
 // register creates an account under the registration limits and the bcrypt

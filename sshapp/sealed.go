@@ -132,6 +132,9 @@ func checkArmoredAge(b []byte, limit int) (string, error) {
 		return "", fmt.Errorf("too large: at most %d bytes of armored age", limit)
 	}
 	text := strings.TrimSpace(string(b))
+	if text == "" {
+		return "", errors.New("the input was empty: pipe in the armored age file to send, e.g. securechat-decrypt --encrypt --to USER -R USER.keys | ssh ... dm USER")
+	}
 	if !strings.HasPrefix(text, armorBegin) || !strings.HasSuffix(text, armorEnd) {
 		return "", errors.New("not an armored age file (age -a): it must start with " + armorBegin)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -88,8 +87,10 @@ type Config struct {
 	FrameBurst int
 	// Logger receives operator logs (default: discard).
 	Logger *log.Logger
-	// PublicHost is the host name users connect to, used in the hints the
-	// UI gives (default: this machine's host name).
+	// PublicHost is the host name users connect to, used in the commands
+	// the UI tells them to copy (default: the address each client reached,
+	// "localhost" for loopback; this machine's own name is not what users
+	// type, nor the name their known_hosts holds).
 	PublicHost string
 	// MOTDPath holds the message of the day (empty: none); admins change it
 	// with /motd.
@@ -175,12 +176,6 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if cfg.MaxSealed <= 0 {
 		cfg.MaxSealed = 64 << 10
-	}
-	if cfg.PublicHost == "" {
-		cfg.PublicHost = "HOST"
-		if h, err := os.Hostname(); err == nil && h != "" {
-			cfg.PublicHost = h
-		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"securechat/textsafe"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -474,11 +472,8 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 
 // inboxHint is the command a user runs to list their sealed messages.
 func (s *Server) inboxHint(sess ssh.Session, user string) string {
-	port := "8080"
-	if a, ok := sess.LocalAddr().(*net.TCPAddr); ok {
-		port = strconv.Itoa(a.Port)
-	}
-	return fmt.Sprintf("ssh -p %s %s@%s inbox", port, user, s.cfg.PublicHost)
+	host, port := hintAddr(s.cfg.PublicHost, sess.LocalAddr())
+	return fmt.Sprintf("ssh -p %s %s@%s inbox", port, user, host)
 }
 
 // notSaved turns a failed store into what the sender is told.

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -86,7 +85,7 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060, for benchmarks")
 	fs.StringVar(&o.admin, "admin", "", "make this existing user an admin at start")
 	fs.StringVar(&o.motd, "motd", "", "file holding the message of the day, shown with the welcome; admins change it with /motd (default DATA/motd.txt)")
-	fs.StringVar(&o.publicHost, "hostname", "", "host name shown to users in commands to copy (default: this machine's name)")
+	fs.StringVar(&o.publicHost, "hostname", "", "the host name users type: shown in commands they copy and in hostkey's known_hosts line (default: the address each client reached)")
 	// Abuse limits: the defaults are the safe values; tests and load runs
 	// relax them.
 	l := &o.lim
@@ -183,9 +182,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(rest) > 0 {
 		switch rest[0] {
 		case "hostkey":
-			return hostkeyCommand(o, stdout, stderr)
+			return hostkeyMain(args, rest, o, stdout, stderr)
 		case "user":
-			return userCommand(o.data, o.bcryptCost, rest[1:], os.Stdin, stdout, stderr)
+			return userCommand(o.data, o.bcryptCost, o.lim.MinPasswordScore, rest[1:], os.Stdin, stdout, stderr)
 		default:
 			fmt.Fprintf(stderr, "securechat: unknown command %q (try --help)\n", rest[0])
 			return 2
@@ -226,54 +225,33 @@ func prepareData(dir string) (*flock.Flock, error) {
 	return lock, nil
 }
 
-func hostkeyCommand(o options, stdout, stderr io.Writer) int {
-	keyPath := filepath.Join(o.data, hostkeys.FileName)
-	if _, err := os.Stat(keyPath); err != nil {
-		// Creating the key: hold the folder's lock so a server starting at
-		// the same moment cannot make a different one.
-		lock, err := prepareData(o.data)
-		if err != nil {
-			fmt.Fprintln(stderr, "securechat:", err)
-			return 1
-		}
-		defer lock.Unlock()
-	}
-	signer, err := hostkeys.LoadOrCreate(keyPath)
-	if err != nil {
-		fmt.Fprintln(stderr, "securechat:", err)
-		return 1
-	}
-	host, port, err := net.SplitHostPort(o.listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "securechat: --listen %q: %v\n", o.listen, err)
-		return 2
-	}
-	if host == "" || net.ParseIP(host).IsUnspecified() {
-		host = "localhost"
-		if h, err := os.Hostname(); err == nil && h != "" {
-			host = h
-		}
-	}
-	if _, err := strconv.Atoi(port); err != nil {
-		fmt.Fprintf(stderr, "securechat: --listen %q: bad port\n", o.listen)
-		return 2
-	}
-	line, err := hostkeys.KnownHostsLine(net.JoinHostPort(host, port), signer.PublicKey())
-	if err != nil {
-		fmt.Fprintln(stderr, "securechat:", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "%s %s (ED25519)\n", hostkeys.Fingerprint(signer.PublicKey()), host)
-	fmt.Fprintln(stdout, line)
-	return 0
-}
-
 func serve(o options, logger *log.Logger) error {
+	// Take the port first: a start that cannot have it (in use) fails
+	// before making anything. Any later failure before serving removes what
+	// this start made in the data folder (startstate.go).
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.listen, err)
+	}
+	serving := false
+	defer func() {
+		if !serving {
+			l.Close()
+		}
+	}()
+	before := recordDataFolder(o.data)
 	lock, err := prepareData(o.data)
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
+	defer func() {
+		if !serving {
+			if err := before.undo(); err != nil {
+				logger.Warn("start failed; could not remove what it made", "err", err)
+			}
+		}
+	}()
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -338,10 +316,7 @@ func serve(o options, logger *log.Logger) error {
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.listen, err)
-	}
+	serving = true
 	logger.Info("securechat listening", "addr", l.Addr().String(), "data", o.data, "hostkey", srv.Fingerprint())
 
 	serveErr := make(chan error, 1)
