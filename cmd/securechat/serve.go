@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"securechat/accounts"
+	"securechat/config"
+	"securechat/history"
+	"securechat/hostkeys"
+	"securechat/sshapp"
+)
+
+// limitsOf turns the configuration's abuse limits into the server's.
+func limitsOf(c config.Config) sshapp.Limits {
+	return sshapp.Limits{
+		Auth:             c.Auth,
+		Conns:            c.Conns,
+		Reg:              c.Reg,
+		Flood:            c.Flood,
+		BcryptSlots:      c.BcryptSlots,
+		MaxAuthTries:     c.MaxAuthTries,
+		MinPasswordScore: c.MinPasswordScore,
+	}
+}
+
+func serve(loaded *config.Loaded, logs *logs) error {
+	o := loaded.Config
+	logger := logs.root
+	lock, err := prepareData(o.Data)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if o.Pprof != "" {
+		if err := servePprof(o.Pprof, logger); err != nil {
+			return err
+		}
+	}
+
+	signer, err := hostkeys.LoadOrCreate(filepath.Join(o.Data, hostkeys.FileName))
+	if err != nil {
+		return err
+	}
+	users, err := accounts.Open(filepath.Join(o.Data, "users.json"), accounts.Options{
+		Cost: o.BcryptCost, Logger: logs.sub("accounts"),
+	})
+	if err != nil {
+		return err
+	}
+	if o.Admin != "" {
+		name := accounts.Normalize(o.Admin)
+		if !users.Exists(name) {
+			return fmt.Errorf("--admin %s: no such user; register it first, or use: securechat user add %s", o.Admin, name)
+		}
+		if err := users.SetRole(name, accounts.RoleAdmin); err != nil {
+			return fmt.Errorf("--admin %s: %w", o.Admin, err)
+		}
+		logger.Info("admin", "user", name)
+	}
+	hist, err := history.Open(filepath.Join(o.Data, "message_history.jsonl"), history.Options{
+		Logger: logs.sub("history"),
+	})
+	if err != nil {
+		return err
+	}
+	defer hist.Close()
+
+	srv, err := sshapp.New(sshapp.Config{
+		Addr:          o.Listen,
+		HostSigner:    signer,
+		AllowRegister: !o.NoRegister,
+		Backlog:       o.Backlog,
+		AuthTimeout:   o.AuthTimeout,
+		QueueSize:     o.Queue,
+		MaxMessage:    o.MaxMessage,
+		FPS:           o.FPS,
+		FrameBurst:    o.FrameBurst,
+		PublicHost:    o.Hostname,
+		MOTDPath:      motdPath(o),
+		TopicsPath:    filepath.Join(o.Data, "topics.json"),
+		Limits:        limitsOf(o),
+		Logger:        logs.sub("ssh"),
+	}, sshapp.Deps{Accounts: users, History: hist})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.Listen, err)
+	}
+	logger.Info("securechat listening", "addr", l.Addr().String(), "data", o.Data, "hostkey", srv.Fingerprint())
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(l) }()
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case err := <-serveErr:
+		srv.Close()
+		return err
+	case sig := <-sigs:
+		logger.Info("shutting down", "signal", sig.String())
+	}
+	go func() {
+		<-sigs
+		logger.Warn("second signal: exiting at once")
+		os.Exit(1)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("shutdown", "err", err)
+	}
+	srv.Close()
+	<-serveErr
+	if err := hist.Close(); err != nil {
+		return fmt.Errorf("close history: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func motdPath(o config.Config) string {
+	if o.MOTD != "" {
+		return o.MOTD
+	}
+	return filepath.Join(o.Data, "motd.txt")
+}
