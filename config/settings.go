@@ -361,3 +361,7 @@ func Lookup(name string) (Setting, bool) {
 	}
 	return Setting{}, false
 }
+
+// Set puts v, of the setting's type (string, bool, int, float64 or
+// time.Duration), into c unchecked: for keeping a running value on reload.
+func (s Setting) Set(c *Config, v any) { set(s, c, v) }

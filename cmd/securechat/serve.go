@@ -113,19 +113,40 @@ func serve(loaded *config.Loaded, logs *logs) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(l) }()
 
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	select {
-	case err := <-serveErr:
-		srv.Close()
-		return err
-	case sig := <-sigs:
-		logger.Info("shutting down", "signal", sig.String())
+	note := notifier{log: logger}
+	rl := &reloader{cur: loaded, logs: logs, log: logger, note: note, apply: func(c config.Config) {}}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	note.ready("serving")
+	wdCtx, stopWatchdog := context.WithCancel(context.Background())
+	defer stopWatchdog()
+	note.watchdog(wdCtx, func() error { return alive(srv) })
+wait:
+	for {
+		select {
+		case err := <-serveErr:
+			note.stopping()
+			srv.Close()
+			return err
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				rl.reload()
+				continue
+			}
+			logger.Info("shutting down", "signal", sig.String())
+			break wait
+		}
 	}
+	stopWatchdog()
+	note.stopping()
 	go func() {
-		<-sigs
-		logger.Warn("second signal: exiting at once")
-		os.Exit(1)
+		for sig := range sigs {
+			if sig != syscall.SIGHUP {
+				logger.Warn("second signal: exiting at once")
+				os.Exit(1)
+			}
+		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -146,4 +167,20 @@ func motdPath(o config.Config) string {
 		return o.MOTD
 	}
 	return filepath.Join(o.Data, "motd.txt")
+}
+
+// alive reports whether the server's core still answers: the room's lock is
+// free within a second. The watchdog pings only while it is.
+func alive(srv *sshapp.Server) error {
+	done := make(chan struct{})
+	go func() {
+		srv.Room().Rooms()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(time.Second):
+		return errors.New("the room did not answer within 1s")
+	}
 }
