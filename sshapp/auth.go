@@ -105,9 +105,11 @@ func (s *Server) verifyPassword(ctx ssh.Context, name, password, method string) 
 func (s *Server) grant(ctx ssh.Context, name, method string) bool {
 	if err := s.loginAllowed(ctx, name); err != nil {
 		s.log.Info("login refused", "user", safeName(name), "remote", remote(ctx), "err", err)
+		s.cfg.Observer.Login(method, "refused")
 		return false
 	}
 	setVerified(ctx, name)
+	s.cfg.Observer.Login(method, "ok")
 	client, _ := textsafe.Clip(textsafe.Sanitize(ctx.ClientVersion(), false), 100)
 	s.log.Info("login", "user", safeName(name), "remote", remote(ctx), "method", method, "client", strconv.Quote(client))
 	return true
@@ -119,6 +121,7 @@ func (s *Server) register(ctx ssh.Context, name, password string) error {
 		return err
 	}
 	s.log.Info("registered", "user", safeName(name), "remote", remote(ctx))
+	s.cfg.Observer.Registered()
 	return s.grantErr(ctx, name, "register")
 }
 

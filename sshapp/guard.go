@@ -117,6 +117,7 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 	if ci != nil {
 		if ok, until := s.guards.auth.CheckSource(ci.src); !ok {
 			s.log.Info("login refused: source blocked", "user", safeName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339))
+			s.cfg.Observer.Throttled(RuleSourceBlocked)
 			_ = ci.conn.Close()
 			return errThrottled
 		}
@@ -125,12 +126,14 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 	if exists {
 		if ok, until := s.guards.auth.CheckAccount(name); !ok {
 			s.log.Info("login refused: account backing off", "user", safeName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339Nano))
+			s.cfg.Observer.Throttled(RuleAccountBackoff)
 			s.failed(ctx)
 			return errThrottled
 		}
 	}
 	if !s.guards.gate.Acquire(ctx, s.guards.wait) {
 		s.log.Warn("login refused: password checks busy", "user", safeName(name), "remote", remote(ctx))
+		s.cfg.Observer.Throttled(RuleBcryptBusy)
 		return errThrottled
 	}
 	// Look again after waiting for the gate: guesses queued behind it must
@@ -153,6 +156,7 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 			s.log.Warn("source blocked after failed passwords", "remote", remote(ctx))
 		}
 		s.log.Info("login failed", "user", safeName(name), "remote", remote(ctx), "method", method)
+		s.cfg.Observer.Login(method, "failed")
 		s.failed(ctx)
 		return err
 	}
@@ -188,10 +192,12 @@ func (s *Server) registerUser(ctx ssh.Context, name, password string) error {
 	if ci := connOf(ctx); ci != nil {
 		if ok, reason := s.guards.reg.Allow(ci.src); !ok {
 			s.log.Info("registration refused: limit", "user", safeName(name), "remote", remote(ctx))
+			s.cfg.Observer.Throttled(RuleRegistration)
 			return errors.New(reason)
 		}
 	}
 	if !s.guards.gate.Acquire(ctx, s.guards.wait) {
+		s.cfg.Observer.Throttled(RuleBcryptBusy)
 		return errors.New("the server is busy; please try again in a moment")
 	}
 	defer s.guards.gate.Release()
@@ -210,6 +216,7 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	}
 	if ok, _ := s.guards.auth.CheckSource(src); !ok {
 		s.log.Debug("connection refused: source blocked", "remote", conn.RemoteAddr().String())
+		s.cfg.Observer.Throttled(RuleSourceBlocked)
 		return nil
 	}
 	if who, _, banned := s.acc.BannedSource(src, s.cfg.Now()); banned {
@@ -219,6 +226,7 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	slot, ok := s.guards.conns.Open(src)
 	if !ok {
 		s.log.Info("connection refused: too many unauthenticated connections", "remote", conn.RemoteAddr().String())
+		s.cfg.Observer.Throttled(RuleUnauthConns)
 		return nil
 	}
 	ci := &connInfo{src: src, slot: slot, conn: conn}
@@ -232,6 +240,7 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 		}
 		if !slot.Authenticated() {
 			s.log.Info("closing connection: too many sessions from one address", "remote", conn.RemoteAddr().String())
+			s.cfg.Observer.Throttled(RuleSessionsPerSource)
 			_ = conn.Close()
 		}
 	})
@@ -257,11 +266,13 @@ func (s *Server) checkFlood(user string) error {
 	case limits.Allowed:
 		return nil
 	case limits.Muted:
+		s.cfg.Observer.Throttled(RuleFloodMute)
 		s.log.Warn("muted for flooding", "user", safeName(user), "until", until.UTC().Format(time.RFC3339))
 		s.room.Notify(user, fmt.Sprintf("You are sending too fast and are muted until %s UTC.", until.UTC().Format("15:04:05")))
 		return fmt.Errorf("you are muted for flooding until %s UTC", until.UTC().Format("15:04:05"))
 	case limits.StillMuted:
 		return fmt.Errorf("you are muted for flooding until %s UTC", until.UTC().Format("15:04:05"))
 	}
+	s.cfg.Observer.Throttled(RuleFlood)
 	return errors.New("you are sending too fast: wait a moment and send it again")
 }

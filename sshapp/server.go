@@ -102,6 +102,9 @@ type Config struct {
 	Limits Limits
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Observer counts logins, sessions and throttling for metrics
+	// (default: nothing counted).
+	Observer Observer
 }
 
 // Deps are the stores the server works on.
@@ -184,6 +187,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = log.New(discard{})

@@ -49,6 +49,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 	}
 	if !s.admitSession(ctx) {
 		s.log.Info("session refused: too many sessions from one address", "user", safeName(user), "remote", remote(ctx))
+		s.cfg.Observer.Throttled(RuleSessionsPerSource)
 		fmt.Fprintln(sess.Stderr(), "securechat: too many sessions from your address")
 		_ = sess.Exit(1)
 		return
@@ -57,6 +58,9 @@ func (s *Server) handleSession(sess ssh.Session) {
 		s.online.add(user, ci)
 		defer s.online.remove(user, ci)
 	}
+	isExec := len(sess.Command()) > 0
+	s.cfg.Observer.SessionStarted(isExec)
+	defer s.cfg.Observer.SessionEnded(isExec)
 	if cmd := sess.Command(); len(cmd) > 0 {
 		code := s.runCommand(sess, user, cmd)
 		_ = sess.Exit(code)

@@ -16,6 +16,7 @@ import (
 	"securechat/config"
 	"securechat/history"
 	"securechat/hostkeys"
+	"securechat/metrics"
 	"securechat/sshapp"
 )
 
@@ -77,9 +78,15 @@ func serve(loaded *config.Loaded, logs *logs) error {
 		}
 		logger.Info("admin", "user", name)
 	}
-	hist, err := history.Open(filepath.Join(o.Data, "message_history.jsonl"), history.Options{
-		Logger: logs.sub("history"),
-	})
+	var obs sshapp.Observer
+	histOpts := history.Options{Logger: logs.sub("history")}
+	var mets *metrics.Metrics
+	if o.Metrics != "" {
+		mets = metrics.New()
+		obs = mets
+		histOpts.Observe = mets.HistoryBatch
+	}
+	hist, err := history.Open(filepath.Join(o.Data, "message_history.jsonl"), histOpts)
 	if err != nil {
 		return err
 	}
@@ -100,9 +107,19 @@ func serve(loaded *config.Loaded, logs *logs) error {
 		TopicsPath:    filepath.Join(o.Data, "topics.json"),
 		Limits:        limitsOf(o),
 		Logger:        logs.sub("ssh"),
+		Observer:      obs,
 	}, sshapp.Deps{Accounts: users, History: hist})
 	if err != nil {
 		return err
+	}
+	if mets != nil {
+		mets.Attach(metrics.Sources{Room: srv.Room(), Counts: countsOf(users), DataDir: o.Data, History: hist.Err})
+		ms, err := mets.Listen(o.Metrics)
+		if err != nil {
+			return err
+		}
+		defer ms.Close()
+		logger.Info("metrics", "url", "http://"+ms.Addr()+"/metrics")
 	}
 	l, err := net.Listen("tcp", o.Listen)
 	if err != nil {
@@ -112,6 +129,9 @@ func serve(loaded *config.Loaded, logs *logs) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(l) }()
+	if mets != nil {
+		mets.Listening(true)
+	}
 
 	note := notifier{log: logger}
 	rl := &reloader{cur: loaded, logs: logs, log: logger, note: note, apply: func(c config.Config) {}}
@@ -140,6 +160,9 @@ wait:
 	}
 	stopWatchdog()
 	note.stopping()
+	if mets != nil {
+		mets.Listening(false)
+	}
 	go func() {
 		for sig := range sigs {
 			if sig != syscall.SIGHUP {
@@ -182,5 +205,21 @@ func alive(srv *sshapp.Server) error {
 		return nil
 	case <-time.After(time.Second):
 		return errors.New("the room did not answer within 1s")
+	}
+}
+
+// countsOf counts users, active bans and active mutes for the metrics, at
+// scrape time.
+func countsOf(users *accounts.Store) func() (int, int, int) {
+	return func() (int, int, int) {
+		now := time.Now()
+		all := users.List()
+		mutes := 0
+		for _, u := range all {
+			if u.MutedUntil.After(now) {
+				mutes++
+			}
+		}
+		return len(all), len(users.Bans(now)), mutes
 	}
 }
