@@ -218,7 +218,7 @@ var Settings = []Setting{
 	{Name: "hostname", Arg: "HOST", Group: "Server", Restart: true, kind: kindString,
 		Help:  `host name shown to users in commands to copy ("": this machine's name)`,
 		field: func(c *Config) any { return &c.Hostname }},
-	{Name: "motd", Arg: "FILE", Group: "Server", kind: kindString,
+	{Name: "motd", Arg: "FILE", Group: "Server", Restart: true, kind: kindString,
 		Help:  `file holding the message of the day, shown with the welcome; admins change it with /motd ("": DATA/motd.txt); a reload re-reads it`,
 		field: func(c *Config) any { return &c.MOTD }},
 	{Name: "no-register", Group: "Server", kind: kindBool,

@@ -90,7 +90,7 @@ type Options struct {
 // Room is one chat room. All methods are safe for concurrent use.
 type Room struct {
 	journal   Journal
-	queueSize int
+	queueSize atomic.Int64
 	now       func() time.Time
 
 	mu       sync.Mutex
@@ -127,6 +127,14 @@ type Stats struct {
 	Dropped uint64
 }
 
+// SetQueueSize changes how many unread messages a session may have, for
+// sessions that join from now on (a config reload).
+func (r *Room) SetQueueSize(n int) {
+	if n > 0 {
+		r.queueSize.Store(int64(n))
+	}
+}
+
 // Stats reads the running totals without taking the room's lock.
 func (r *Room) Stats() Stats {
 	return Stats{Posted: r.posted.Load(), Sealed: r.sealed.Load(), Delivered: r.delivered.Load(), Dropped: r.dropped.Load()}
@@ -148,7 +156,6 @@ func New(opts Options) *Room {
 	}
 	r := &Room{
 		journal:   opts.Journal,
-		queueSize: opts.QueueSize,
 		now:       opts.Now,
 		nextID:    opts.LastID,
 		sessions:  map[string]int{},
@@ -158,6 +165,7 @@ func New(opts Options) *Room {
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
+	r.queueSize.Store(int64(opts.QueueSize))
 	r.subList.Store(&[]*Subscription{})
 	r.members.Store(&[]string{})
 	r.roomSnap.Store(&map[string][]string{})
@@ -172,7 +180,7 @@ func (r *Room) Join(ctx context.Context, user string) (*Subscription, error) {
 	sub := &Subscription{
 		User:   user,
 		room:   r,
-		limit:  r.queueSize,
+		limit:  int(r.queueSize.Load()),
 		notify: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		rooms:  map[string]bool{},

@@ -81,7 +81,7 @@ func (s *Server) passwordHandler(ctx ssh.Context, password string) (ok bool) {
 		s.failed(ctx)
 		return false
 	}
-	if s.acc.Exists(name) || !s.cfg.AllowRegister {
+	if s.acc.Exists(name) || !s.conf().AllowRegister {
 		// Unknown names cost one bcrypt run too, so timing tells nothing.
 		return s.verifyPassword(ctx, name, password, "password")
 	}
@@ -148,7 +148,7 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 		}
 		return false
 	}
-	if s.acc.Exists(name) || !s.cfg.AllowRegister {
+	if s.acc.Exists(name) || !s.conf().AllowRegister {
 		answers, err := challenge("", "", []string{"Password: "}, []bool{false})
 		if err != nil || len(answers) != 1 {
 			return false

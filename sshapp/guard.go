@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccojocar/zxcvbn-go"
@@ -43,8 +44,8 @@ type guards struct {
 	flood *limits.Flood
 	gate  *limits.Gate
 	wait  time.Duration
-	tries int
-	score int
+	tries atomic.Int64
+	score atomic.Int64
 }
 
 func newGuards(l Limits) *guards {
@@ -60,16 +61,17 @@ func newGuards(l Limits) *guards {
 	case l.MinPasswordScore < 0:
 		l.MinPasswordScore = 0
 	}
-	return &guards{
+	g := &guards{
 		auth:  limits.NewAuthGuard(l.Auth),
 		conns: limits.NewConnLimiter(l.Conns),
 		reg:   limits.NewRegLimiter(l.Reg),
 		flood: limits.NewFlood(l.Flood),
 		gate:  limits.NewGate(l.BcryptSlots),
 		wait:  l.BcryptWait,
-		tries: l.MaxAuthTries,
-		score: l.MinPasswordScore,
 	}
+	g.tries.Store(int64(l.MaxAuthTries))
+	g.score.Store(int64(l.MinPasswordScore))
+	return g
 }
 
 // connInfo is what the server knows about one TCP connection before and
@@ -98,7 +100,7 @@ func (s *Server) failed(ctx ssh.Context) {
 	}
 	ci.mu.Lock()
 	ci.fails++
-	over := ci.fails >= s.guards.tries
+	over := int64(ci.fails) >= s.guards.tries.Load()
 	ci.mu.Unlock()
 	if over {
 		s.log.Info("closing connection: too many failed passwords", "remote", ci.conn.RemoteAddr().String())
@@ -177,11 +179,12 @@ func (s *Server) checkNewPassword(name, password string) error {
 	if strings.Contains(strings.ToLower(password), name) {
 		return errors.New("the password must not contain the username")
 	}
-	if s.guards.score <= 0 {
+	score := int(s.guards.score.Load())
+	if score <= 0 {
 		return nil
 	}
-	if r := zxcvbn.PasswordStrength(password, []string{name, "securechat"}); r.Score < s.guards.score {
-		return fmt.Errorf("that password is too easy to guess (strength %d of 4, %d needed): try a longer phrase of unrelated words", r.Score, s.guards.score)
+	if r := zxcvbn.PasswordStrength(password, []string{name, "securechat"}); r.Score < score {
+		return fmt.Errorf("that password is too easy to guess (strength %d of 4, %d needed): try a longer phrase of unrelated words", r.Score, score)
 	}
 	return nil
 }
@@ -231,7 +234,7 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	}
 	ci := &connInfo{src: src, slot: slot, conn: conn}
 	ctx.SetValue(connInfoKey{}, ci)
-	timer := time.AfterFunc(s.cfg.AuthTimeout, func() {
+	timer := time.AfterFunc(s.conf().AuthTimeout, func() {
 		// ContextKeyConn is set only once authentication succeeded.
 		if ctx.Value(ssh.ContextKeyConn) == nil {
 			s.log.Info("closing connection: not authenticated in time", "remote", conn.RemoteAddr().String())

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -127,6 +128,7 @@ type Server struct {
 	online   onlineConns
 	formats  *formatCache
 	styles   styleCache
+	live     atomic.Pointer[Live] // what a reload may change
 	motdMu   sync.Mutex
 	motdText string
 
@@ -203,6 +205,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		guards:      newGuards(cfg.Limits),
 		formats:     newFormatCache(8192),
 	}
+	s.live.Store(new(liveOf(cfg)))
 	s.room = room.New(room.Options{
 		Journal:   journal{deps.History},
 		QueueSize: cfg.QueueSize,

@@ -231,8 +231,8 @@ func (s *Server) post(ctx context.Context, user, where string, kind room.Kind, t
 	if text == "" {
 		return errors.New("empty message")
 	}
-	if n := len([]rune(text)); n > s.cfg.MaxMessage {
-		return fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
+	if n := len([]rune(text)); n > s.conf().MaxMessage {
+		return fmt.Errorf("message too long: %d characters, at most %d", n, s.conf().MaxMessage)
 	}
 	if err := s.checkMuted(user); err != nil {
 		return err
@@ -300,7 +300,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	defer s.room.Leave(sub)
 	// Subscribe first, then read the backlog: a message stored meanwhile is
 	// in both, and the ID check in the pump drops the second copy.
-	backlog, err := s.backlog(user, s.cfg.Backlog, room.Lobby, func(e history.Entry) bool {
+	backlog, err := s.backlog(user, s.conf().Backlog, room.Lobby, func(e history.Entry) bool {
 		// Not the user's own join notice that Join just stored.
 		return e.ID <= startID || e.Kind != string(room.KindJoin) || e.From != user
 	})
@@ -348,7 +348,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		Backlog:    backlog,
 		Width:      pty.Window.Width,
 		Height:     pty.Window.Height,
-		MaxMessage: s.cfg.MaxMessage,
+		MaxMessage: s.conf().MaxMessage,
 		InboxHint:  s.inboxHint(sess, user),
 		Ignore:     prefs.Ignore,
 		Cache:      s.formats,
@@ -358,8 +358,8 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		// rows that changed, where Bubble Tea's renderer would rewrite
 		// every row that moved.
 		Output:     terminalOut(sess),
-		FPS:        s.cfg.FPS,
-		FrameBurst: s.cfg.FrameBurst,
+		FPS:        s.conf().FPS,
+		FrameBurst: s.conf().FrameBurst,
 	})
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),

@@ -33,6 +33,20 @@ func limitsOf(c config.Config) sshapp.Limits {
 	}
 }
 
+// liveOf is what a reload changes in the running server.
+func liveOf(c config.Config) sshapp.Live {
+	return sshapp.Live{
+		AllowRegister: !c.NoRegister,
+		Backlog:       c.Backlog,
+		AuthTimeout:   c.AuthTimeout,
+		QueueSize:     c.Queue,
+		MaxMessage:    c.MaxMessage,
+		FPS:           c.FPS,
+		FrameBurst:    c.FrameBurst,
+		Limits:        limitsOf(c),
+	}
+}
+
 func serve(loaded *config.Loaded, logs *logs) error {
 	o := loaded.Config
 	logger := logs.root
@@ -134,7 +148,7 @@ func serve(loaded *config.Loaded, logs *logs) error {
 	}
 
 	note := notifier{log: logger}
-	rl := &reloader{cur: loaded, logs: logs, log: logger, note: note, apply: func(c config.Config) {}}
+	rl := &reloader{cur: loaded, logs: logs, log: logger, note: note, apply: func(c config.Config) { srv.SetLive(liveOf(c)) }}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
