@@ -155,15 +155,15 @@ func New(opts Options) *Room {
 		opts.Now = time.Now
 	}
 	r := &Room{
-		journal:   opts.Journal,
-		now:       opts.Now,
-		nextID:    opts.LastID,
-		sessions:  map[string]int{},
-		subs:      map[*Subscription]struct{}{},
-		inRoom:    map[string]map[string]int{},
-		topics:    map[string]string{},
-		wake:      make(chan struct{}, 1),
-		done:      make(chan struct{}),
+		journal:  opts.Journal,
+		now:      opts.Now,
+		nextID:   opts.LastID,
+		sessions: map[string]int{},
+		subs:     map[*Subscription]struct{}{},
+		inRoom:   map[string]map[string]int{},
+		topics:   map[string]string{},
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
 	}
 	r.queueSize.Store(int64(opts.QueueSize))
 	r.subList.Store(&[]*Subscription{})
