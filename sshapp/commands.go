@@ -31,7 +31,7 @@ commands:
   dm USER < FILE.age          relay a message you sealed yourself (armored age)
   inbox [--since ID] [-n N] [--sent]
                               sealed messages to you (--sent: and from you); pipe into securechat-decrypt
-  admin ...                   for admins: kick, mute, unmute, ban, unban, bans, user list|add|passwd|del|role
+  admin ...                   for admins: kick, mute, unmute, ban, unban, bans, user list|add|passwd|del|role, backup
   help                        this text
 without a command, ssh -t opens the chat.
 `

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -106,6 +107,9 @@ type Config struct {
 	// Observer counts logins, sessions and throttling for metrics
 	// (default: nothing counted).
 	Observer Observer
+	// Backup writes a consistent snapshot of the data folder to w, for
+	// `admin backup` (nil: the command is refused).
+	Backup func(w io.Writer, gzip bool) error
 }
 
 // Deps are the stores the server works on.

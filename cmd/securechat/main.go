@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"securechat/backup"
 	"securechat/config"
 	"securechat/hostkeys"
 )
@@ -29,6 +30,8 @@ const usage = `usage: securechat [flags]                 run the server
                                           administer accounts while the server is stopped
        securechat [flags] config check    check the configuration and print it with each value's source
        securechat config example          print a complete config file with the defaults
+       securechat [flags] backup OUT      snapshot a stopped server's data folder (see backup --help)
+       securechat [flags] restore IN      replace the data folder with a snapshot
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -54,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return userCommand(c.Data, c.BcryptCost, rest[1:], os.Stdin, stdout, stderr)
 		case "config":
 			return configCommand(args[:len(args)-len(rest)], rest[1:], stdout, stderr)
+		case "backup", "restore":
+			return archiveCommand(rest[0], args[:len(args)-len(rest)], rest[1:], os.Stdin, stdout, stderr)
 		default:
 			fmt.Fprintf(stderr, "securechat: unknown command %q (try --help)\n", rest[0])
 			return 2
@@ -66,9 +71,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// prepareData makes the data folder (0700) and takes its lock, so that only
-// one process ever owns it.
-func prepareData(dir string) (*flock.Flock, error) {
+// prepareData makes the data folder (0700), takes its lock, so that only
+// one process ever owns it, and brings it to the current format version
+// (saved is the backup made before an upgrade, if there was one).
+func prepareData(dir string) (lock *flock.Flock, saved string, err error) {
+	lock, err = lockData(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	saved, err = backup.Prepare(dir)
+	if err != nil {
+		lock.Unlock()
+		return nil, "", err
+	}
+	return lock, saved, nil
+}
+
+func lockData(dir string) (*flock.Flock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder %s: %w", dir, err)
 	}
@@ -99,7 +118,7 @@ func hostkeyCommand(o config.Config, stdout, stderr io.Writer) int {
 	if _, err := os.Stat(keyPath); err != nil {
 		// Creating the key: hold the folder's lock so a server starting at
 		// the same moment cannot make a different one.
-		lock, err := prepareData(o.Data)
+		lock, _, err := prepareData(o.Data)
 		if err != nil {
 			fmt.Fprintln(stderr, "securechat:", err)
 			return 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"securechat/accounts"
+	"securechat/backup"
 	"securechat/config"
 	"securechat/history"
 	"securechat/hostkeys"
@@ -50,11 +52,14 @@ func liveOf(c config.Config) sshapp.Live {
 func serve(loaded *config.Loaded, logs *logs) error {
 	o := loaded.Config
 	logger := logs.root
-	lock, err := prepareData(o.Data)
+	lock, saved, err := prepareData(o.Data)
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
+	if saved != "" {
+		logger.Warn("data folder upgraded to the current format; the old one is backed up", "format", backup.CurrentFormat, "backup", saved)
+	}
 	if o.CPUProfile != "" {
 		f, err := os.Create(o.CPUProfile)
 		if err != nil {
@@ -122,6 +127,10 @@ func serve(loaded *config.Loaded, logs *logs) error {
 		Limits:        limitsOf(o),
 		Logger:        logs.sub("ssh"),
 		Observer:      obs,
+		Backup: func(w io.Writer, zip bool) error {
+			_, err := backup.Write(w, o.Data, hist.Size(), zip)
+			return err
+		},
 	}, sshapp.Deps{Accounts: users, History: hist})
 	if err != nil {
 		return err

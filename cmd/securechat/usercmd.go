@@ -92,7 +92,7 @@ func userCommand(dataDir string, cost int, args []string, stdin io.Reader, stdou
 		what += " " + name
 	}
 
-	lock, err := prepareData(dataDir)
+	lock, _, err := prepareData(dataDir)
 	if err != nil {
 		fail(err)
 		// prepareData has no sentinel for a busy lock; its message is the
