@@ -36,8 +36,20 @@ func TestSystemdUnit(t *testing.T) {
 			t.Errorf("unit lacks %q", strings.TrimSpace(want))
 		}
 	}
-	path := filepath.Join(t.TempDir(), "securechat.service")
 	unit = bytes.ReplaceAll(unit, []byte("/usr/local/bin/securechat"), []byte(binPath))
+	// The unit as shipped, and with README's drop-in for port 22.
+	port22 := bytes.Replace(unit, []byte("\nPrivateUsers=yes\n"), []byte("\nPrivateUsers=no\n"), 1)
+	port22 = bytes.Replace(port22, []byte("\nCapabilityBoundingSet=\n"), []byte("\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"), 1)
+	port22 = bytes.Replace(port22, []byte("\nAmbientCapabilities=\n"), []byte("\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"), 1)
+	if bytes.Equal(port22, unit) {
+		t.Fatal("the port 22 variant changed nothing")
+	}
+	t.Run("shipped", func(t *testing.T) { analyzeUnit(t, unit) })
+	t.Run("port 22", func(t *testing.T) { analyzeUnit(t, port22) })
+}
+
+func analyzeUnit(t *testing.T, unit []byte) {
+	path := filepath.Join(t.TempDir(), "securechat.service")
 	if err := os.WriteFile(path, unit, 0o644); err != nil {
 		t.Fatal(err)
 	}
