@@ -44,19 +44,20 @@ func (r *reloader) reload() {
 	if len(restart) > 0 {
 		r.log.Warn("reload: these keys need a restart and keep their running values", "keys", strings.Join(restart, ","))
 	}
+	// Said before the log settings change, in the format and at the level
+	// the operator had when asking for the reload.
+	if len(changed) == 0 {
+		r.log.Info("reloaded: nothing changed", "file", next.File)
+	} else {
+		r.log.Info("reloaded", "file", next.File, "changed", strings.Join(changed, ","))
+	}
 	c := next.Config
 	if err := r.logs.set(c.LogLevel, c.LogFormat); err != nil {
-		// Settings checks make this unreachable; never half-apply.
-		r.log.Error("reload rejected: keeping the running configuration", "err", err)
-		return
+		// Unreachable: config checks both values.
+		r.log.Error("reload: log settings kept", "err", err)
 	}
 	r.apply(c)
 	r.cur = next
-	if len(changed) == 0 {
-		r.log.Info("reloaded: nothing changed", "file", next.File)
-		return
-	}
-	r.log.Info("reloaded", "file", next.File, "changed", strings.Join(changed, ","))
 }
 
 // restore copies s's value from old into c.

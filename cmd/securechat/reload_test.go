@@ -105,4 +105,15 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	if r := c.run(t, srv.port, pw, askLog, "-T", "alice@127.0.0.1", "history", "-n", "5"); !strings.Contains(r.stdout, "still here") {
 		t.Fatalf("the held session's message is not in the history: %s", r)
 	}
+
+	// The log format changes live: the next lines are JSON.
+	write("max-message = 10\nno-register = true\nlog-format = \"json\"\n")
+	hup("changed=log-format", 1)
+	if r := c.run(t, srv.port, pw, askLog, "-T", "alice@127.0.0.1", "who"); r.code != 0 {
+		t.Fatalf("who: %s", r)
+	}
+	waitFor(t, "a JSON login line after the reload", func() (bool, string) {
+		out := srv.stderr.String()
+		return strings.Contains(out, `"msg":"login"`), out
+	})
 }
