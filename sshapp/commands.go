@@ -31,7 +31,7 @@ commands:
   dm USER < FILE.age          relay a message you sealed yourself (armored age)
   inbox [--since ID] [-n N] [--sent]
                               sealed messages to you (--sent: and from you); pipe into securechat-decrypt
-  admin ...                   for admins: kick, mute, unmute, ban, unban, bans, user list|add|passwd|del|role
+  admin ...                   for admins: kick, mute, unmute, ban, unban, bans, user list|add|passwd|del|role, backup
   help                        this text
 ROOM is a room's name with or without its "#": --room go, or --room '#go'
 quoted (in a shell, an unquoted # starts a comment).
@@ -107,14 +107,14 @@ func (s *Server) cmdSend(sess ssh.Session, user string, args []string) int {
 	} else {
 		// Read at most one byte past the limit (in bytes, generous for
 		// multi-byte text) so a stream that never ends cannot grow memory.
-		limit := int64(s.cfg.MaxMessage)*4 + 1
+		limit := int64(s.conf().MaxMessage)*4 + 1
 		b, err := io.ReadAll(io.LimitReader(sess, limit))
 		if err != nil {
 			fmt.Fprintf(sess.Stderr(), "securechat: read standard input: %v\n", err)
 			return 1
 		}
 		if int64(len(b)) == limit {
-			fmt.Fprintf(sess.Stderr(), "securechat: not sent: message too long (at most %d characters)\n", s.cfg.MaxMessage)
+			fmt.Fprintf(sess.Stderr(), "securechat: not sent: message too long (at most %d characters)\n", s.conf().MaxMessage)
 			return 1
 		}
 		text = string(b)
@@ -147,7 +147,7 @@ func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer, usage string) 
 
 func (s *Server) cmdHistory(sess ssh.Session, user string, args []string) int {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
-	n := fs.Int("n", s.cfg.Backlog, "how many messages")
+	n := fs.Int("n", s.conf().Backlog, "how many messages")
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	roomName := fs.String("room", "#"+room.Lobby, "the room")
 	if n := len(args); n > 0 && (args[n-1] == "--room" || args[n-1] == "-room") {

@@ -89,8 +89,8 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 	if text == "" {
 		return "", errors.New("empty message")
 	}
-	if n := len([]rune(text)); n > s.cfg.MaxMessage {
-		return "", fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
+	if n := len([]rune(text)); n > s.conf().MaxMessage {
+		return "", fmt.Errorf("message too long: %d characters, at most %d", n, s.conf().MaxMessage)
 	}
 	if err := s.checkMuted(from); err != nil {
 		return "", err
@@ -193,7 +193,7 @@ func (s *Server) cmdMsg(sess ssh.Session, user string, args []string) int {
 	}
 	text := strings.Join(args[1:], " ")
 	if text == "" {
-		b, err := io.ReadAll(io.LimitReader(sess, int64(s.cfg.MaxMessage)*4+1))
+		b, err := io.ReadAll(io.LimitReader(sess, int64(s.conf().MaxMessage)*4+1))
 		if err != nil {
 			return 1
 		}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -103,6 +105,12 @@ type Config struct {
 	Limits Limits
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Observer counts logins, sessions and throttling for metrics
+	// (default: nothing counted).
+	Observer Observer
+	// Backup writes a consistent snapshot of the data folder to w, for
+	// `admin backup` (nil: the command is refused).
+	Backup func(w io.Writer, gzip bool) error
 }
 
 // Deps are the stores the server works on.
@@ -125,6 +133,7 @@ type Server struct {
 	online   onlineConns
 	formats  *formatCache
 	styles   styleCache
+	live     atomic.Pointer[Live] // what a reload may change
 	motdMu   sync.Mutex
 	motdText string
 
@@ -180,6 +189,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = log.New(discard{})
 	}
@@ -192,6 +204,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		guards:      newGuards(cfg.Limits),
 		formats:     newFormatCache(8192),
 	}
+	s.live.Store(new(liveOf(cfg)))
 	s.room = room.New(room.Options{
 		Journal:   journal{deps.History},
 		QueueSize: cfg.QueueSize,

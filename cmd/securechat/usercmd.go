@@ -94,7 +94,7 @@ func userCommand(dataDir string, cost, minScore int, args []string, stdin io.Rea
 		what += " " + name
 	}
 
-	lock, err := prepareData(dataDir)
+	lock, _, err := prepareData(dataDir)
 	if err != nil {
 		fail(err)
 		// prepareData has no sentinel for a busy lock; its message is the
