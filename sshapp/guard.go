@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccojocar/zxcvbn-go"
@@ -24,6 +25,9 @@ type Limits struct {
 	Conns limits.ConnConfig
 	Reg   limits.RegConfig
 	Flood limits.FloodConfig
+	// Session bounds what a logged-in connection may ask for: terminal
+	// size, session channels, env requests, exec lines, input lines.
+	Session limits.SessionConfig
 	// BcryptSlots bounds concurrent bcrypt runs (default: number of CPUs);
 	// BcryptWait is how long a login waits for a slot (default 2s).
 	BcryptSlots int
@@ -42,6 +46,7 @@ type guards struct {
 	reg   *limits.RegLimiter
 	flood *limits.Flood
 	gate  *limits.Gate
+	sess  limits.SessionConfig
 	wait  time.Duration
 	tries int
 	score int
@@ -66,6 +71,7 @@ func newGuards(l Limits) *guards {
 		reg:   limits.NewRegLimiter(l.Reg),
 		flood: limits.NewFlood(l.Flood),
 		gate:  limits.NewGate(l.BcryptSlots),
+		sess:  l.Session.WithDefaults(),
 		wait:  l.BcryptWait,
 		tries: l.MaxAuthTries,
 		score: l.MinPasswordScore,
@@ -80,6 +86,11 @@ type connInfo struct {
 	conn  net.Conn
 	mu    sync.Mutex
 	fails int
+	// sessions counts open session channels (guarded by mu); logged
+	// counts log lines about refused requests, which a client could
+	// otherwise repeat at wire speed.
+	sessions int
+	logged   atomic.Int32
 }
 
 type connInfoKey struct{}

@@ -350,8 +350,8 @@ func NewModel(cfg ModelConfig) *Model {
 	m := &Model{
 		cfg:         cfg,
 		st:          cfg.Styles,
-		width:       max(cfg.Width, 1),
-		height:      max(cfg.Height, 1),
+		width:       drawCols(cfg.Width),
+		height:      drawRows(cfg.Height),
 		views:       map[string]*view{},
 		statusDirty: true,
 		ignore:      map[string]bool{},
@@ -794,7 +794,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tea.WindowSizeMsg:
 		oldPane := m.paneWidth()
-		m.width, m.height = max(msg.Width, 1), max(msg.Height, 1)
+		m.width, m.height = drawCols(msg.Width), drawRows(msg.Height)
 		if m.scr != nil {
 			m.scr.invalidate() // the terminal may have moved or dropped rows
 		}

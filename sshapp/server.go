@@ -217,7 +217,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wish.WithPasswordAuth(s.passwordHandler),
 		wish.WithKeyboardInteractiveAuth(s.keyboardInteractiveHandler),
 		withConnCallback(s.admitConn),
-		withSessionChannels(),
+		withChannels(s),
 		wish.WithMiddleware(s.sessionMiddleware),
 	)
 	if err != nil {
