@@ -365,8 +365,13 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowSta
 		FPS:        s.cfg.FPS,
 		FrameBurst: s.cfg.FrameBurst,
 	})
-	p := tea.NewProgram(model,
-		tea.WithInput(sess),
+	var p *tea.Program
+	input := newInputReader(ctx, sess, s.guards.sess.MaxInputLine, func(msg string) {
+		s.log.Info("input line cut", "user", safeName(user), "remote", remote(sess.Context()))
+		p.Send(commandMsg{err: errors.New(msg)})
+	})
+	p = tea.NewProgram(model,
+		tea.WithInput(input),
 		tea.WithOutput(sess),
 		tea.WithContext(ctx),
 		tea.WithoutRenderer(),
