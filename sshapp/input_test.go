@@ -177,4 +177,3 @@ func TestEndlessLineIsCutAndHeldBack(t *testing.T) {
 	u.sess.Close()
 	wg.Wait()
 }
-
