@@ -287,3 +287,40 @@ func TestLongExecLineRefused(t *testing.T) {
 		t.Fatal("not logged")
 	}
 }
+
+// Item 9 of issue 14: agent forwarding was answered "yes" though nothing
+// serves it. It is refused, and logged; so are other requests and channels
+// the server does not serve.
+func TestAgentForwardingAndUnservedRequestsRefused(t *testing.T) {
+	ts := startServer(t, t.TempDir(), nil)
+	c := ts.login("alice", "correct horse battery")
+	s := newRawSession(t, c)
+	for _, req := range []string{"auth-agent-req@openssh.com", "x11-req", "subsystem"} {
+		ok, err := s.sess.SendRequest(req, true, gossh.Marshal(&struct{ Value string }{"sftp"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			t.Errorf("%s was accepted", req)
+		}
+	}
+	if ok, _, err := c.SendRequest("tcpip-forward", true, gossh.Marshal(&struct {
+		Addr string
+		Port uint32
+	}{"127.0.0.1", 0})); err != nil || ok {
+		t.Fatalf("tcpip-forward: %v %v", ok, err)
+	}
+	if _, _, err := c.OpenChannel("direct-tcpip", nil); err == nil {
+		t.Fatal("a direct-tcpip channel was opened")
+	}
+	logs := ts.logs.String()
+	for _, want := range []string{"agent forwarding refused", "session request refused", "subsystem refused", "global request refused", "channel refused"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("no %q in the log", want)
+		}
+	}
+	// Still a working session afterwards.
+	if err := s.sess.Run("who"); err != nil {
+		t.Fatal(err)
+	}
+}
