@@ -2,6 +2,7 @@ package sshapp
 
 import (
 	"fmt"
+	"net"
 	"sync"
 
 	"github.com/charmbracelet/ssh"
@@ -211,4 +212,16 @@ func (s *Server) filterRequest(ctx *channelContext, req *gossh.Request, envs *in
 	}
 	s.logRefusal(ctx, "session request refused", "type", safeName(req.Type))
 	return refused(req)
+}
+
+// withConnLogs logs what ends a connection abnormally: a handshake or login
+// that failed (wrong algorithms, a packet over the size limit, a client
+// that gave up or was cut by the auth timeout), with x/crypto's reason.
+func withConnLogs(s *Server) ssh.Option {
+	return func(srv *ssh.Server) error {
+		srv.ConnectionFailedCallback = func(conn net.Conn, err error) {
+			s.log.Info("handshake failed", "remote", conn.RemoteAddr().String(), "err", safeName(err.Error()))
+		}
+		return nil
+	}
 }

@@ -218,6 +218,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wish.WithKeyboardInteractiveAuth(s.keyboardInteractiveHandler),
 		withConnCallback(s.admitConn),
 		withChannels(s),
+		withAlgorithms(),
+		withConnLogs(s),
 		wish.WithMiddleware(s.sessionMiddleware),
 	)
 	if err != nil {
