@@ -28,6 +28,9 @@ type Limits struct {
 	// Session bounds what a logged-in connection may ask for: terminal
 	// size, session channels, env requests, exec lines, input lines.
 	Session limits.SessionConfig
+	// ConnRate is the rate of new connections per source, checked before
+	// the key exchange.
+	ConnRate limits.ConnRateConfig
 	// BcryptSlots bounds concurrent bcrypt runs (default: number of CPUs);
 	// BcryptWait is how long a login waits for a slot (default 2s).
 	BcryptSlots int
@@ -47,6 +50,7 @@ type guards struct {
 	flood *limits.Flood
 	gate  *limits.Gate
 	sess  limits.SessionConfig
+	rate  *limits.ConnRate
 	wait  time.Duration
 	tries int
 	score int
@@ -72,6 +76,7 @@ func newGuards(l Limits) *guards {
 		flood: limits.NewFlood(l.Flood),
 		gate:  limits.NewGate(l.BcryptSlots),
 		sess:  l.Session.WithDefaults(),
+		rate:  limits.NewConnRate(l.ConnRate),
 		wait:  l.BcryptWait,
 		tries: l.MaxAuthTries,
 		score: l.MinPasswordScore,
@@ -217,6 +222,13 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	src, ok := limits.SourceOfNetAddr(conn.RemoteAddr())
 	if !ok {
 		_ = conn.Close()
+		return nil
+	}
+	if ok, first := s.guards.rate.Allow(src); !ok {
+		// Once per flood, not once per connection.
+		if first {
+			s.log.Info("connection refused: too many new connections from one address", "remote", conn.RemoteAddr().String())
+		}
 		return nil
 	}
 	if ok, _ := s.guards.auth.CheckSource(src); !ok {

@@ -120,7 +120,10 @@ var (
 // test ends.
 func startServer(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--bcrypt-cost", "10"}, extra...)
+	// Tests open connections faster than any person would; a test of the
+	// rate passes its own --limit-conn-* (the last value of a flag wins).
+	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--bcrypt-cost", "10",
+		"--limit-conn-burst", "100000", "--limit-conn-rate", "100000"}, extra...)
 	s := &server{data: data, stderr: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binPath, args...)
 	s.cmd.Stderr = s.stderr

@@ -38,3 +38,30 @@ func TestFramePacingFlags(t *testing.T) {
 		})
 	}
 }
+
+// The limits of issue 14 have flags with their safe defaults, and refuse
+// values that would switch them off.
+func TestSessionLimitFlags(t *testing.T) {
+	o, _, err := parse(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := o.lim.Session
+	if o.lim.ConnRate.Burst != 20 || o.lim.ConnRate.PerSecond != 2 || s.MaxSessionsPerConn != 10 || s.MaxCols != 1000 ||
+		s.MaxRows != 500 || s.MaxEnv != 8 || s.MaxEnvBytes != 256 || s.MaxExecBytes != 4096 || s.MaxInputLine != 32768 {
+		t.Fatalf("defaults: %+v %+v", o.lim.ConnRate, s)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--limit-term-cols", "5000"}, "--limit-term-cols 5000: must be at most 4096"},
+		{[]string{"--limit-sessions-per-conn", "0"}, "--limit-sessions-per-conn 0: must be at least 1"},
+		{[]string{"--limit-conn-rate", "0"}, "--limit-conn-rate 0: must be positive"},
+		{[]string{"--limit-exec-bytes", "-1"}, "--limit-exec-bytes -1: must be at least 1"},
+	} {
+		if _, _, err := parse(tc.args, io.Discard); err == nil || err.Error() != tc.want {
+			t.Errorf("parse(%q) = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -51,6 +51,7 @@ type options struct {
 	motd        string
 	lim         sshapp.Limits
 	floodRate   float64
+	connRate    float64
 }
 
 func envOr(key, def string) string {
@@ -110,6 +111,15 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.IntVar(&l.Flood.Strikes, "limit-flood-strikes", 10, "refused messages within 10s that mute a user")
 	fs.DurationVar(&l.Flood.MuteFor, "limit-flood-mute", time.Minute, "how long a flooding user is muted")
 	fs.IntVar(&l.MinPasswordScore, "min-password-score", 3, "lowest zxcvbn strength (1-4) of a new password")
+	fs.IntVar(&l.ConnRate.Burst, "limit-conn-burst", 20, "new connections one address may open at once, before the key exchange")
+	fs.Float64Var(&o.connRate, "limit-conn-rate", 2, "new connections per second one address may open after the burst")
+	fs.IntVar(&l.Session.MaxSessionsPerConn, "limit-sessions-per-conn", 10, "session channels open at once on one connection (OpenSSH's MaxSessions)")
+	fs.IntVar(&l.Session.MaxCols, "limit-term-cols", 1000, "widest terminal a client may report, in columns (at most 4096)")
+	fs.IntVar(&l.Session.MaxRows, "limit-term-rows", 500, "tallest terminal a client may report, in rows (at most 4096)")
+	fs.IntVar(&l.Session.MaxEnv, "limit-env", 8, "env requests a session may make (only NO_COLOR, COLORTERM and TERM are taken)")
+	fs.IntVar(&l.Session.MaxEnvBytes, "limit-env-bytes", 256, "longest env request, name and value, in bytes")
+	fs.IntVar(&l.Session.MaxExecBytes, "limit-exec-bytes", 4096, "longest command line (ssh HOST COMMAND), in bytes; longer text goes on standard input")
+	fs.IntVar(&l.Session.MaxInputLine, "limit-input-line", 32768, "bytes of chat input before a line end, or in one paste, before the rest is dropped")
 	if err := fs.Parse(args); err != nil {
 		return o, nil, err
 	}
@@ -135,12 +145,16 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 		return o, nil, fmt.Errorf("--frame-burst %d: must be between 1 and 10", o.frameBurst)
 	}
 	o.lim.Flood.PerSecond = o.floodRate
+	o.lim.ConnRate.PerSecond = o.connRate
 	for name, v := range map[string]int{
 		"--limit-source-failures": l.Auth.SourceFailures, "--limit-account-failures": l.Auth.AccountFailures,
 		"--limit-auth-tries": l.MaxAuthTries, "--limit-bcrypt": l.BcryptSlots,
 		"--limit-unauth-per-source": l.Conns.MaxUnauthPerSource, "--limit-unauth-total": l.Conns.MaxUnauthTotal,
 		"--limit-sessions-per-source": l.Conns.MaxSessionsPerSource, "--limit-registrations-per-source": l.Reg.PerSource,
 		"--limit-registrations-total": l.Reg.Total, "--limit-flood-burst": l.Flood.Burst, "--limit-flood-strikes": l.Flood.Strikes,
+		"--limit-conn-burst": l.ConnRate.Burst, "--limit-sessions-per-conn": l.Session.MaxSessionsPerConn,
+		"--limit-term-cols": l.Session.MaxCols, "--limit-term-rows": l.Session.MaxRows, "--limit-env": l.Session.MaxEnv,
+		"--limit-env-bytes": l.Session.MaxEnvBytes, "--limit-exec-bytes": l.Session.MaxExecBytes, "--limit-input-line": l.Session.MaxInputLine,
 	} {
 		if v < 1 {
 			return o, nil, fmt.Errorf("%s %d: must be at least 1", name, v)
@@ -153,6 +167,14 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	} {
 		if v <= 0 {
 			return o, nil, fmt.Errorf("%s %s: must be positive", name, v)
+		}
+	}
+	if o.connRate <= 0 {
+		return o, nil, fmt.Errorf("--limit-conn-rate %v: must be positive", o.connRate)
+	}
+	for name, v := range map[string]int{"--limit-term-cols": l.Session.MaxCols, "--limit-term-rows": l.Session.MaxRows} {
+		if v > 4096 {
+			return o, nil, fmt.Errorf("%s %d: must be at most 4096", name, v)
 		}
 	}
 	if o.floodRate <= 0 {
