@@ -52,10 +52,11 @@ var (
 )
 
 // withAlgorithms sets the transport's algorithm lists.
-func withAlgorithms() ssh.Option {
+// It also installs logAuth, which needs the same per-connection config.
+func withAlgorithms(s *Server) ssh.Option {
 	return func(srv *ssh.Server) error {
-		srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
-			cfg := &gossh.ServerConfig{PublicKeyAuthAlgorithms: userKeyAlgorithms}
+		srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
+			cfg := &gossh.ServerConfig{PublicKeyAuthAlgorithms: userKeyAlgorithms, AuthLogCallback: s.logAuth(ctx)}
 			cfg.KeyExchanges = kexAlgorithms
 			cfg.Ciphers = cipherAlgorithms
 			cfg.MACs = macAlgorithms

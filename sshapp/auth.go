@@ -62,11 +62,17 @@ func quoteName(name string) string {
 	return strconv.Quote(safeName(name))
 }
 
-// safeName makes a peer-chosen string safe for a log value: sanitised (no
-// control character can start a new line or forge a key) and capped. The
-// logger quotes values that need it.
+// safeName makes a peer-chosen string safe for a log value and capped. A
+// string that sanitising would change (a control byte, a line break, a
+// bidirectional override, invalid UTF-8) is escaped Go-style instead, so
+// no character can start a new line or forge a key, and "ali\x00ce" can
+// never read as the account alice. The logger quotes values that need it.
 func safeName(name string) string {
-	s, _ := textsafe.Clip(textsafe.Sanitize(name, false), 64)
+	if textsafe.Sanitize(name, false) != name {
+		q := strconv.QuoteToGraphic(name)
+		name = q[1 : len(q)-1]
+	}
+	s, _ := textsafe.Clip(name, 64)
 	return s
 }
 
@@ -107,9 +113,9 @@ func (s *Server) grant(ctx ssh.Context, name, method string) bool {
 		s.log.Info("login refused", "user", safeName(name), "remote", remote(ctx), "err", err)
 		return false
 	}
+	// The login is logged by logAuth once the connection is
+	// authenticated: a public key handler also runs on a mere query.
 	setVerified(ctx, name)
-	client, _ := textsafe.Clip(textsafe.Sanitize(ctx.ClientVersion(), false), 100)
-	s.log.Info("login", "user", safeName(name), "remote", remote(ctx), "method", method, "client", strconv.Quote(client))
 	return true
 }
 
@@ -161,10 +167,12 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 			return false
 		}
 		if answers[0] != answers[1] {
+			s.log.Info("registration refused", "user", safeName(name), "remote", remote(ctx), "err", "the passwords differ")
 			instruction = "The two passwords were not the same. Please try again.\n"
 			continue
 		}
 		if err := s.checkNewPassword(name, answers[0]); err != nil {
+			s.log.Info("registration refused", "user", safeName(name), "remote", remote(ctx), "err", err)
 			instruction = "That password cannot be used: " + err.Error() + ". Please choose another.\n"
 			continue
 		}

@@ -262,6 +262,7 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	context.AfterFunc(ctx, func() {
 		timer.Stop()
 		slot.Close()
+		s.logConnEnd(ctx)
 	})
 	return &deadlineConn{Conn: conn}
 }

@@ -106,15 +106,22 @@ func (s *Server) publicKeyHandler(ctx ssh.Context, key ssh.PublicKey) (ok bool) 
 	if accounts.ValidateUsername(name) != nil {
 		return false
 	}
-	u, found := s.acc.UserByKey(gossh.FingerprintSHA256(key))
+	fp := gossh.FingerprintSHA256(key)
+	u, found := s.acc.UserByKey(fp)
 	if !found || u.Name != name {
+		s.log.Info("key declined", "user", safeName(ctx.User()), "remote", remote(ctx), "fingerprint", fp)
 		return false
 	}
 	return s.grant(ctx, name, "publickey")
 }
 
 // addKeys validates and stores keys for user; all or nothing.
-func (s *Server) addKeys(user, input string) (int, error) {
+func (s *Server) addKeys(user, input string) (n int, err error) {
+	defer func() {
+		if err != nil {
+			s.log.Info("keys refused", "user", safeName(user), "err", safeName(err.Error()))
+		}
+	}()
 	keys, err := parseKeyLines(input)
 	if err != nil {
 		return 0, err

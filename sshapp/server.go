@@ -218,7 +218,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wish.WithKeyboardInteractiveAuth(s.keyboardInteractiveHandler),
 		withConnCallback(s.admitConn),
 		withChannels(s),
-		withAlgorithms(),
+		withAlgorithms(s),
 		withConnLogs(s),
 		wish.WithMiddleware(s.sessionMiddleware),
 	)

@@ -317,8 +317,13 @@ func serve(o options, logger *log.Logger) error {
 	if err != nil {
 		return err
 	}
+	// The SSH layer logs each registration and account change with who
+	// and from where; the store's own lines would say it all a second
+	// time, so only its warnings and errors (a failed save) are kept.
+	accLog := logger.WithPrefix("accounts")
+	accLog.SetLevel(max(log.WarnLevel, logger.GetLevel()))
 	users, err := accounts.Open(filepath.Join(o.data, "users.json"), accounts.Options{
-		Cost: o.bcryptCost, Logger: logger.WithPrefix("accounts"),
+		Cost: o.bcryptCost, Logger: accLog,
 	})
 	if err != nil {
 		return err
