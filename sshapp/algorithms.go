@@ -52,11 +52,17 @@ var (
 )
 
 // withAlgorithms sets the transport's algorithm lists.
-// It also installs logAuth, which needs the same per-connection config.
+// It also installs the authentication callbacks charmbracelet/ssh does not
+// set (logAuth, bannerCallback, verifiedKey), which need the connection.
 func withAlgorithms(s *Server) ssh.Option {
 	return func(srv *ssh.Server) error {
 		srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
-			cfg := &gossh.ServerConfig{PublicKeyAuthAlgorithms: userKeyAlgorithms, AuthLogCallback: s.logAuth(ctx)}
+			cfg := &gossh.ServerConfig{
+				PublicKeyAuthAlgorithms:   userKeyAlgorithms,
+				AuthLogCallback:           s.logAuth(ctx),
+				BannerCallback:            s.bannerCallback(ctx),
+				VerifiedPublicKeyCallback: s.verifiedKey(ctx),
+			}
 			cfg.KeyExchanges = kexAlgorithms
 			cfg.Ciphers = cipherAlgorithms
 			cfg.MACs = macAlgorithms

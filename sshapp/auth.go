@@ -81,6 +81,9 @@ func safeName(name string) string {
 // cannot be asked to confirm it.
 func (s *Server) passwordHandler(ctx ssh.Context, password string) (ok bool) {
 	defer s.recoverPanic("password auth")
+	if ci := connOf(ctx); ci != nil && ci.ended() {
+		return false
+	}
 	name := accounts.Normalize(ctx.User())
 	if err := accounts.ValidateUsername(name); err != nil {
 		s.log.Info("login refused", "user", safeName(ctx.User()), "remote", remote(ctx), "err", err)
@@ -111,6 +114,8 @@ func (s *Server) verifyPassword(ctx ssh.Context, name, password, method string) 
 func (s *Server) grant(ctx ssh.Context, name, method string) bool {
 	if err := s.loginAllowed(ctx, name); err != nil {
 		s.log.Info("login refused", "user", safeName(name), "remote", remote(ctx), "err", err)
+		// Only someone who gave the right password gets here.
+		leaveBanner(ctx, s.banNotice(ctx, name))
 		return false
 	}
 	// The login is logged by logAuth once the connection is
@@ -140,13 +145,17 @@ func (s *Server) grantErr(ctx ssh.Context, name, method string) error {
 // asked for a password twice, with the reason for any refusal.
 func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) (ok bool) {
 	defer s.recoverPanic("keyboard-interactive auth")
+	ci := connOf(ctx)
+	if ci != nil && ci.ended() {
+		return false
+	}
 	name := accounts.Normalize(ctx.User())
 	if err := accounts.ValidateUsername(name); err != nil {
 		s.log.Info("login refused", "user", safeName(ctx.User()), "remote", remote(ctx), "err", err)
 		_, _ = challenge("", "securechat: "+err.Error()+"\n", nil, nil)
 		// A name that can never log in: end the connection rather than
 		// let the client ask for passwords that cannot work.
-		if ci := connOf(ctx); ci != nil {
+		if ci != nil {
 			_ = ci.conn.Close()
 		}
 		return false
@@ -157,6 +166,10 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 			return false
 		}
 		return s.verifyPassword(ctx, name, answers[0], "keyboard-interactive")
+	}
+	// A person is choosing a password: give them the time a person needs.
+	if ci != nil {
+		ci.extendDeadline(s.cfg.RegisterTimeout)
 	}
 	instruction := fmt.Sprintf("Welcome to securechat! %q is a new name here.\n"+
 		"Choose a password to register it: at least %d characters, at most %d bytes, not containing the username, and not easy to guess.\n",
@@ -190,6 +203,8 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 		}
 		return false
 	}
+	// The last refusal's reason, which no prompt will show now.
+	_, _ = challenge("", instruction+"That was the third try: connect again to choose a password.\n", nil, nil)
 	s.failed(ctx)
 	return false
 }

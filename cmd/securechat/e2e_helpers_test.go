@@ -295,10 +295,16 @@ func (r sshResult) String() string {
 // destination and the command.
 func (c *sshClient) run(t *testing.T, port, password, askpassLog string, extra ...string) sshResult {
 	t.Helper()
+	return c.runEnv(t, port, password, askpassLog, nil, extra...)
+}
+
+// runEnv is run with more environment for the askpass script.
+func (c *sshClient) runEnv(t *testing.T, port, password, askpassLog string, env []string, extra ...string) sshResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "ssh", c.args(port, extra...)...)
-	cmd.Env = append(pathEnv(), c.env(password, askpassLog)...)
+	cmd.Env = append(append(pathEnv(), c.env(password, askpassLog)...), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.WaitDelay = 2 * time.Second
 	var out, errb bytes.Buffer

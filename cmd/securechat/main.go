@@ -39,6 +39,7 @@ type options struct {
 	bcryptCost  int
 	backlog     int
 	authTimeout time.Duration
+	regTimeout  time.Duration
 	queueSize   int
 	maxMessage  int
 	fps         int
@@ -78,6 +79,7 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", accounts.DefaultCost, "bcrypt cost for new password hashes (10 to 14)")
 	fs.IntVar(&o.backlog, "backlog", 50, "messages shown to a joining user")
 	fs.DurationVar(&o.authTimeout, "auth-timeout", 30*time.Second, "close connections not authenticated within this time")
+	fs.DurationVar(&o.regTimeout, "register-timeout", 120*time.Second, "time a person registering (answering the password prompts) has to finish, from connecting")
 	fs.IntVar(&o.queueSize, "queue", 1024, "unread messages a session may have before it is dropped as fallen behind")
 	fs.IntVar(&o.maxMessage, "max-message", 2000, "longest message, in characters")
 	fs.IntVar(&o.fps, "fps", 30, "highest screen refresh rate per session")
@@ -131,6 +133,9 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	}
 	if o.authTimeout < time.Second {
 		return o, nil, fmt.Errorf("--auth-timeout %s: must be at least 1s", o.authTimeout)
+	}
+	if o.regTimeout < o.authTimeout {
+		return o, nil, fmt.Errorf("--register-timeout %s: must be at least --auth-timeout (%s)", o.regTimeout, o.authTimeout)
 	}
 	if o.queueSize < 16 {
 		return o, nil, fmt.Errorf("--queue %d: must be at least 16", o.queueSize)
@@ -347,20 +352,21 @@ func serve(o options, logger *log.Logger) error {
 	defer hist.Close()
 
 	srv, err := sshapp.New(sshapp.Config{
-		Addr:          o.listen,
-		HostSigner:    signer,
-		AllowRegister: !o.noRegister,
-		Backlog:       o.backlog,
-		AuthTimeout:   o.authTimeout,
-		QueueSize:     o.queueSize,
-		MaxMessage:    o.maxMessage,
-		FPS:           o.fps,
-		FrameBurst:    o.frameBurst,
-		PublicHost:    o.publicHost,
-		MOTDPath:      motdPath(o),
-		TopicsPath:    filepath.Join(o.data, "topics.json"),
-		Limits:        o.lim,
-		Logger:        logger.WithPrefix("ssh"),
+		Addr:            o.listen,
+		HostSigner:      signer,
+		AllowRegister:   !o.noRegister,
+		Backlog:         o.backlog,
+		AuthTimeout:     o.authTimeout,
+		RegisterTimeout: o.regTimeout,
+		QueueSize:       o.queueSize,
+		MaxMessage:      o.maxMessage,
+		FPS:             o.fps,
+		FrameBurst:      o.frameBurst,
+		PublicHost:      o.publicHost,
+		MOTDPath:        motdPath(o),
+		TopicsPath:      filepath.Join(o.data, "topics.json"),
+		Limits:          o.lim,
+		Logger:          logger.WithPrefix("ssh"),
 	}, sshapp.Deps{Accounts: users, History: hist})
 	if err != nil {
 		return err
