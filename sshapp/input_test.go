@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"golang.org/x/time/rate"
 )
 
@@ -176,4 +177,62 @@ func TestEndlessLineIsCutAndHeldBack(t *testing.T) {
 	}
 	u.sess.Close()
 	wg.Wait()
+}
+
+// lines is an endless input of long lines: n bytes without a line end,
+// then Enter.
+type lines struct {
+	n, at int
+}
+
+func (l *lines) Read(p []byte) (int, error) {
+	for i := range p {
+		if l.at == l.n {
+			p[i], l.at = '\r', 0
+			continue
+		}
+		p[i] = 'a'
+		l.at++
+	}
+	return len(p), nil
+}
+
+// enterCounter is a model that quits after n Enter keys.
+type enterCounter struct{ left int }
+
+func (m *enterCounter) Init() tea.Cmd { return nil }
+func (m *enterCounter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok && k.Type == tea.KeyEnter {
+		if m.left--; m.left <= 0 {
+			return m, tea.Quit
+		}
+	}
+	return m, nil
+}
+func (m *enterCounter) View() string { return "" }
+
+// BenchmarkLongLineInput is what Bubble Tea's input parser costs per byte
+// of 64 KiB lines, read straight from the session (its reads fill its
+// buffer, so it re-scans the growing line) and through inputReader (short
+// reads; the limit set out of the way). BENCHMARKS.md has the numbers.
+func BenchmarkLongLineInput(b *testing.B) {
+	const line = 64 << 10
+	for _, tc := range []struct {
+		name string
+		wrap func(io.Reader) io.Reader
+	}{
+		{"direct", func(r io.Reader) io.Reader { return r }},
+		{"inputReader", func(r io.Reader) io.Reader {
+			return newInputReader(context.Background(), r, 1<<30, nil)
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(line + 1)
+			p := tea.NewProgram(&enterCounter{left: b.N}, tea.WithInput(tc.wrap(&lines{n: line})),
+				tea.WithOutput(io.Discard), tea.WithoutRenderer(), tea.WithoutSignalHandler())
+			if _, err := p.Run(); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
 }
