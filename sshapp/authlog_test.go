@@ -8,8 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"securechat/accounts"
+	"securechat/textsafe"
 )
 
 // queryOnly offers a public key it cannot sign with: all that anyone who
@@ -122,4 +127,26 @@ func TestRefusedRegistrationPasswordLogged(t *testing.T) {
 	if strings.Contains(logs, "password123") {
 		t.Fatal("the password was logged")
 	}
+}
+
+// safeName's output is one printable line of at most 64 characters, and a
+// name that sanitising would change never comes out as a clean name.
+func FuzzSafeName(f *testing.F) {
+	for _, s := range []string{"alice", "ali\x00ce", "x\nINFO login user=admin", "z\u2028y", "\xff\xfe", "bidi\u202eesrever", strings.Repeat("é", 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		out := safeName(name)
+		if utf8.RuneCountInString(out) > 64 {
+			t.Fatalf("%d characters", utf8.RuneCountInString(out))
+		}
+		for _, r := range out {
+			if !unicode.IsGraphic(r) {
+				t.Fatalf("%q: non-graphic %U in %q", name, r, out)
+			}
+		}
+		if textsafe.Sanitize(name, false) != name && accounts.ValidateUsername(out) == nil {
+			t.Fatalf("%q logs as the valid name %q", name, out)
+		}
+	})
 }
