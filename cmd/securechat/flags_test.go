@@ -59,6 +59,7 @@ func TestSessionLimitFlags(t *testing.T) {
 		{[]string{"--limit-sessions-per-conn", "0"}, "--limit-sessions-per-conn 0: must be at least 1"},
 		{[]string{"--limit-conn-rate", "0"}, "--limit-conn-rate 0: must be positive"},
 		{[]string{"--limit-exec-bytes", "-1"}, "--limit-exec-bytes -1: must be at least 1"},
+		{[]string{"--max-message", "10000"}, "--limit-input-line 32768: must be at least 4 × --max-message (40000)"},
 	} {
 		if _, _, err := parse(tc.args, io.Discard); err == nil || err.Error() != tc.want {
 			t.Errorf("parse(%q) = %v, want %q", tc.args, err, tc.want)

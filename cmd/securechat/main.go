@@ -174,6 +174,11 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 			return o, nil, fmt.Errorf("%s %s: must be positive", name, v)
 		}
 	}
+	if l.Session.MaxInputLine < 4*o.maxMessage {
+		// A message of --max-message characters, at up to 4 bytes each,
+		// must fit on one input line.
+		return o, nil, fmt.Errorf("--limit-input-line %d: must be at least 4 × --max-message (%d)", l.Session.MaxInputLine, 4*o.maxMessage)
+	}
 	if o.connRate <= 0 {
 		return o, nil, fmt.Errorf("--limit-conn-rate %v: must be positive", o.connRate)
 	}
