@@ -128,6 +128,20 @@ func (l *Loaded) build() error {
 			l.Sources[s.Name] = Source{Kind: "flag", Where: "--" + s.Name}
 		}
 	}
+	return l.Config.crossCheck()
+}
+
+// crossCheck refuses settings that are each in range but do not fit
+// together.
+func (c *Config) crossCheck() error {
+	if c.RegisterTimeout < c.AuthTimeout {
+		return fmt.Errorf("register-timeout %s: must be at least auth-timeout (%s)", formatDuration(c.RegisterTimeout), formatDuration(c.AuthTimeout))
+	}
+	if c.Session.MaxInputLine < 4*c.MaxMessage {
+		// A pasted message of max-message characters can take up to four
+		// bytes each; the input reader must let it through whole.
+		return fmt.Errorf("limit-input-line %d: must be at least 4 × max-message (%d)", c.Session.MaxInputLine, 4*c.MaxMessage)
+	}
 	return nil
 }
 

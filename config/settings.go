@@ -16,23 +16,28 @@ type Config struct {
 	BcryptCost  int
 	Backlog     int
 	AuthTimeout time.Duration
-	Queue       int
-	MaxMessage  int
-	FPS         int
-	FrameBurst  int
-	LogLevel    string
-	LogFormat   string
-	CPUProfile  string
-	Pprof       string
-	Metrics     string
-	Admin       string
-	MOTD        string
-	Hostname    string
+	// RegisterTimeout is how long a person registering may take, from
+	// connecting (it replaces AuthTimeout once the prompts are answered).
+	RegisterTimeout time.Duration
+	Queue           int
+	MaxMessage      int
+	FPS             int
+	FrameBurst      int
+	LogLevel        string
+	LogFormat       string
+	CPUProfile      string
+	Pprof           string
+	Metrics         string
+	Admin           string
+	MOTD            string
+	Hostname        string
 
 	Auth             limits.AuthConfig
 	Conns            limits.ConnConfig
 	Reg              limits.RegConfig
 	Flood            limits.FloodConfig
+	Session          limits.SessionConfig
+	ConnRate         limits.ConnRateConfig
 	BcryptSlots      int
 	MaxAuthTries     int
 	MinPasswordScore int
@@ -236,6 +241,9 @@ var Settings = []Setting{
 	{Name: "auth-timeout", Arg: "D", Group: "Sessions", kind: kindDuration, check: durRange(time.Second, time.Hour),
 		Help:  "close connections not authenticated within this time",
 		field: func(c *Config) any { return &c.AuthTimeout }},
+	{Name: "register-timeout", Arg: "D", Group: "Sessions", Restart: true, kind: kindDuration, check: durRange(time.Second, time.Hour),
+		Help:  "time a person registering (answering the password prompts) has to finish, from connecting; at least auth-timeout",
+		field: func(c *Config) any { return &c.RegisterTimeout }},
 	{Name: "queue", Arg: "N", Group: "Sessions", kind: kindInt, check: intRange(16, big),
 		Help:  "unread messages a session may have before it is dropped as fallen behind",
 		field: func(c *Config) any { return &c.Queue }},
@@ -320,6 +328,33 @@ var Settings = []Setting{
 	{Name: "limit-flood-mute", Arg: "D", Group: "Abuse limits", kind: kindDuration, check: durRange(time.Second, 30*oneDay),
 		Help:  "how long a flooding user is muted",
 		field: func(c *Config) any { return &c.Flood.MuteFor }},
+	{Name: "limit-conn-burst", Arg: "N", Group: "Abuse limits", Restart: true, kind: kindInt, check: intRange(1, big),
+		Help:  "new connections one address may open at once, before the key exchange",
+		field: func(c *Config) any { return &c.ConnRate.Burst }},
+	{Name: "limit-conn-rate", Arg: "R", Group: "Abuse limits", Restart: true, kind: kindFloat, check: floatRange(0.001, big),
+		Help:  "new connections per second one address may open after the burst",
+		field: func(c *Config) any { return &c.ConnRate.PerSecond }},
+	{Name: "limit-sessions-per-conn", Arg: "N", Group: "Abuse limits", Restart: true, kind: kindInt, check: intRange(1, 1000),
+		Help:  "session channels open at once on one connection (OpenSSH's MaxSessions)",
+		field: func(c *Config) any { return &c.Session.MaxSessionsPerConn }},
+	{Name: "limit-term-cols", Arg: "N", Group: "Abuse limits", Restart: true, kind: kindInt, check: intRange(1, 4096),
+		Help:  "widest terminal a client may report, in columns",
+		field: func(c *Config) any { return &c.Session.MaxCols }},
+	{Name: "limit-term-rows", Arg: "N", Group: "Abuse limits", Restart: true, kind: kindInt, check: intRange(1, 4096),
+		Help:  "tallest terminal a client may report, in rows",
+		field: func(c *Config) any { return &c.Session.MaxRows }},
+	{Name: "limit-env", Arg: "N", Group: "Abuse limits", Restart: true, kind: kindInt, check: intRange(1, 1000),
+		Help:  "env requests a session may make (only NO_COLOR, COLORTERM and TERM are taken)",
+		field: func(c *Config) any { return &c.Session.MaxEnv }},
+	{Name: "limit-env-bytes", Arg: "N", Group: "Abuse limits", Restart: true, kind: kindInt, check: intRange(16, 65536),
+		Help:  "longest env request, name and value, in bytes",
+		field: func(c *Config) any { return &c.Session.MaxEnvBytes }},
+	{Name: "limit-exec-bytes", Arg: "N", Group: "Abuse limits", Restart: true, kind: kindInt, check: intRange(64, 1<<20),
+		Help:  "longest command line (ssh HOST COMMAND), in bytes; longer text goes on standard input",
+		field: func(c *Config) any { return &c.Session.MaxExecBytes }},
+	{Name: "limit-input-line", Arg: "N", Group: "Abuse limits", Restart: true, kind: kindInt, check: intRange(1024, 1<<24),
+		Help:  "bytes of chat input before a line end, or in one paste, before the rest is dropped; at least 4 × max-message",
+		field: func(c *Config) any { return &c.Session.MaxInputLine }},
 	{Name: "min-password-score", Arg: "N", Group: "Abuse limits", kind: kindInt, check: intRange(1, 4),
 		Help:  "lowest zxcvbn strength (1-4) of a new password",
 		field: func(c *Config) any { return &c.MinPasswordScore }},
@@ -328,17 +363,18 @@ var Settings = []Setting{
 // Defaults is the configuration with nothing set: the safe values.
 func Defaults() Config {
 	return Config{
-		Listen:      ":8080",
-		Data:        "./data",
-		BcryptCost:  12,
-		Backlog:     50,
-		AuthTimeout: 30 * time.Second,
-		Queue:       1024,
-		MaxMessage:  2000,
-		FPS:         30,
-		FrameBurst:  1,
-		LogLevel:    "info",
-		LogFormat:   "text",
+		Listen:          ":8080",
+		Data:            "./data",
+		BcryptCost:      12,
+		Backlog:         50,
+		AuthTimeout:     30 * time.Second,
+		RegisterTimeout: 120 * time.Second,
+		Queue:           1024,
+		MaxMessage:      2000,
+		FPS:             30,
+		FrameBurst:      1,
+		LogLevel:        "info",
+		LogFormat:       "text",
 		Auth: limits.AuthConfig{
 			SourceFailures: 5, SourceWindow: 10 * time.Minute, SourceBlock: 10 * time.Minute,
 			SourceBlockMax: 24 * time.Hour, AccountFailures: 5, AccountBackoff: time.Second,
@@ -347,6 +383,8 @@ func Defaults() Config {
 		Conns:            limits.ConnConfig{MaxUnauthPerSource: 10, MaxUnauthTotal: 100, MaxSessionsPerSource: 16},
 		Reg:              limits.RegConfig{PerSource: 3, SourceWindow: time.Hour, Total: 30},
 		Flood:            limits.FloodConfig{Burst: 5, PerSecond: 2, Strikes: 10, MuteFor: time.Minute},
+		Session:          limits.SessionConfig{}.WithDefaults(),
+		ConnRate:         limits.ConnRateConfig{Burst: 20, PerSecond: 2},
 		MaxAuthTries:     3,
 		MinPasswordScore: 3,
 	}

@@ -23,6 +23,12 @@ type Limits struct {
 	Conns limits.ConnConfig
 	Reg   limits.RegConfig
 	Flood limits.FloodConfig
+	// Session bounds what a logged-in connection may ask for: terminal
+	// size, session channels, env requests, exec lines, input lines.
+	Session limits.SessionConfig
+	// ConnRate is the rate of new connections per source, checked before
+	// the key exchange.
+	ConnRate limits.ConnRateConfig
 	// BcryptSlots bounds concurrent bcrypt runs (default: number of CPUs);
 	// BcryptWait is how long a login waits for a slot (default 2s).
 	BcryptSlots int
@@ -41,6 +47,9 @@ type guards struct {
 	reg   *limits.RegLimiter
 	flood *limits.Flood
 	gate  *limits.Gate
+	sess  limits.SessionConfig
+	rate  *limits.ConnRate
+	now   func() time.Time // the auth guard's clock
 	wait  time.Duration
 	tries atomic.Int64
 	score atomic.Int64
@@ -49,6 +58,9 @@ type guards struct {
 func newGuards(l Limits) *guards {
 	if l.BcryptWait <= 0 {
 		l.BcryptWait = 2 * time.Second
+	}
+	if l.Auth.Now == nil {
+		l.Auth.Now = time.Now
 	}
 	if l.MaxAuthTries <= 0 {
 		l.MaxAuthTries = 3
@@ -65,6 +77,9 @@ func newGuards(l Limits) *guards {
 		reg:   limits.NewRegLimiter(l.Reg),
 		flood: limits.NewFlood(l.Flood),
 		gate:  limits.NewGate(l.BcryptSlots),
+		sess:  l.Session.WithDefaults(),
+		rate:  limits.NewConnRate(l.ConnRate),
+		now:   l.Auth.Now,
 		wait:  l.BcryptWait,
 	}
 	g.tries.Store(int64(l.MaxAuthTries))
@@ -80,6 +95,59 @@ type connInfo struct {
 	conn  net.Conn
 	mu    sync.Mutex
 	fails int
+	// sessions counts open session channels (guarded by mu); logged
+	// counts log lines about refused requests, which a client could
+	// otherwise repeat at wire speed.
+	sessions int
+	logged   atomic.Int32
+
+	// Before authentication (guarded by mu): when the connection was
+	// accepted, its login deadline, what can send the client a banner
+	// (known from the first auth request), and why its next auth attempt
+	// ends it: its address is blocked (until blocked), or it used up its
+	// password tries (exhausted).
+	start     time.Time
+	deadline  *time.Timer
+	sender    bannerSender
+	blocked   time.Time
+	exhausted bool
+}
+
+// bannerSender is x/crypto's server connection during authentication: it
+// can send the client an SSH banner, which every client shows.
+type bannerSender interface{ SendAuthBanner(string) error }
+
+// ended reports whether the connection may not try again, and closes it:
+// the reason was sent with the refusal of its previous attempt.
+func (ci *connInfo) ended() bool {
+	ci.mu.Lock()
+	end := ci.exhausted || !ci.blocked.IsZero()
+	ci.mu.Unlock()
+	if end {
+		_ = ci.conn.Close()
+	}
+	return end
+}
+
+// extendDeadline moves the login deadline to d after the connection was
+// accepted (a person answering registration prompts needs longer than a
+// client that does nothing).
+func (ci *connInfo) extendDeadline(d time.Duration) {
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	if ci.deadline != nil {
+		ci.deadline.Reset(time.Until(ci.start.Add(d)))
+	}
+}
+
+// tell sends the client a banner now, if it has reached authentication.
+func (ci *connInfo) tell(msg string) {
+	ci.mu.Lock()
+	b := ci.sender
+	ci.mu.Unlock()
+	if b != nil {
+		_ = b.SendAuthBanner(msg)
+	}
 }
 
 type connInfoKey struct{}
@@ -98,12 +166,35 @@ func (s *Server) failed(ctx ssh.Context) {
 	}
 	ci.mu.Lock()
 	ci.fails++
-	over := int64(ci.fails) >= s.guards.tries.Load()
+	over := int64(ci.fails) >= s.guards.tries.Load() && !ci.exhausted
+	if over {
+		ci.exhausted = true
+	}
 	ci.mu.Unlock()
 	if over {
-		s.log.Info("closing connection: too many failed passwords", "remote", ci.conn.RemoteAddr().String())
-		_ = ci.conn.Close()
+		// This attempt is refused as any other (the client says
+		// "Permission denied", not "connection closed"); the next one
+		// ends the connection.
+		s.log.Info("connection used up its password tries", "remote", ci.conn.RemoteAddr().String())
+		if pendingBanner(ctx) == "" {
+			leaveBanner(ctx, fmt.Sprintf("securechat: %d failed tries on this connection. Connect again to try again.\r\n", s.guards.tries.Load()))
+		}
 	}
+}
+
+// blockedNotice tells a client its address is blocked, why and how long.
+func (s *Server) blockedNotice(until time.Time) string {
+	return fmt.Sprintf("securechat: too many failed logins from your address. It is blocked until %s UTC (%s from now); connections from it are refused until then.\r\n",
+		until.UTC().Format("2006-01-02 15:04:05"), until.Sub(s.guards.now()).Round(time.Second))
+}
+
+// blockSource marks the connection's address blocked until until: this
+// attempt's refusal carries the reason, the next attempt ends it.
+func (s *Server) blockSource(ctx ssh.Context, ci *connInfo, until time.Time) {
+	ci.mu.Lock()
+	ci.blocked = until
+	ci.mu.Unlock()
+	leaveBanner(ctx, s.blockedNotice(until))
 }
 
 // errThrottled: the login was refused by a limit, not by a wrong password.
@@ -118,7 +209,7 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 		if ok, until := s.guards.auth.CheckSource(ci.src); !ok {
 			s.log.Info("login refused: source blocked", "user", safeName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339))
 			s.cfg.Observer.Throttled(RuleSourceBlocked)
-			_ = ci.conn.Close()
+			s.blockSource(ctx, ci, until)
 			return errThrottled
 		}
 	}
@@ -139,9 +230,9 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 	// Look again after waiting for the gate: guesses queued behind it must
 	// not run once their source has been blocked meanwhile.
 	if ci != nil {
-		if ok, _ := s.guards.auth.CheckSource(ci.src); !ok {
+		if ok, until := s.guards.auth.CheckSource(ci.src); !ok {
 			s.guards.gate.Release()
-			_ = ci.conn.Close()
+			s.blockSource(ctx, ci, until)
 			return errThrottled
 		}
 	}
@@ -152,11 +243,14 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 		if exists {
 			account = name
 		}
-		if ci != nil && s.guards.auth.Failure(ci.src, account) {
-			s.log.Warn("source blocked after failed passwords", "remote", remote(ctx))
-		}
 		s.log.Info("login failed", "user", safeName(name), "remote", remote(ctx), "method", method)
 		s.cfg.Observer.Login(method, "failed")
+		if ci != nil && s.guards.auth.Failure(ci.src, account) {
+			_, until := s.guards.auth.CheckSource(ci.src)
+			s.log.Warn("source blocked after failed passwords", "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339))
+			s.blockSource(ctx, ci, until)
+			return err
+		}
 		s.failed(ctx)
 		return err
 	}
@@ -200,10 +294,19 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 		_ = conn.Close()
 		return nil
 	}
-	if ok, _ := s.guards.auth.CheckSource(src); !ok {
-		s.log.Debug("connection refused: source blocked", "remote", conn.RemoteAddr().String())
-		s.cfg.Observer.Throttled(RuleSourceBlocked)
+	if ok, first := s.guards.rate.Allow(src); !ok {
+		// Once per flood, not once per connection.
+		if first {
+			s.log.Info("connection refused: too many new connections from one address", "remote", conn.RemoteAddr().String())
+		}
 		return nil
+	}
+	// A blocked address gets through the key exchange (which the rate
+	// above bounds) only to be told why it is refused, and for how long.
+	blocked := time.Time{}
+	if ok, until := s.guards.auth.CheckSource(src); !ok {
+		s.log.Info("connection from a blocked address: telling it why", "remote", conn.RemoteAddr().String(), "until", until.UTC().Format(time.RFC3339))
+		blocked = until
 	}
 	if who, _, banned := s.acc.BannedSource(src, s.cfg.Now()); banned {
 		s.log.Info("connection refused: address banned", "remote", conn.RemoteAddr().String(), "ban", safeName(who))
@@ -215,12 +318,16 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 		s.cfg.Observer.Throttled(RuleUnauthConns)
 		return nil
 	}
-	ci := &connInfo{src: src, slot: slot, conn: conn}
+	ci := &connInfo{src: src, slot: slot, conn: conn, start: time.Now(), blocked: blocked}
 	ctx.SetValue(connInfoKey{}, ci)
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
 	timer := time.AfterFunc(s.conf().AuthTimeout, func() {
 		// ContextKeyConn is set only once authentication succeeded.
 		if ctx.Value(ssh.ContextKeyConn) == nil {
-			s.log.Info("closing connection: not authenticated in time", "remote", conn.RemoteAddr().String())
+			took := time.Since(ci.start).Round(time.Second)
+			s.log.Info("closing connection: not authenticated in time", "remote", conn.RemoteAddr().String(), "after", took)
+			ci.tell(fmt.Sprintf("securechat: the login took too long (%s) and was cut off. Connect again to try again.\r\n", took))
 			_ = conn.Close()
 			return
 		}
@@ -230,10 +337,12 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 			_ = conn.Close()
 		}
 	})
+	ci.deadline = timer
 	// A callback, not a goroutine waiting: idle connections cost memory.
 	context.AfterFunc(ctx, func() {
 		timer.Stop()
 		slot.Close()
+		s.logConnEnd(ctx)
 	})
 	return &deadlineConn{Conn: conn}
 }

@@ -323,6 +323,7 @@ func looseLimits() Limits {
 		Conns:            limits.ConnConfig{MaxUnauthPerSource: many, MaxUnauthTotal: many, MaxSessionsPerSource: many},
 		Reg:              limits.RegConfig{PerSource: many, Total: many},
 		Flood:            limits.FloodConfig{Burst: many, PerSecond: many},
+		ConnRate:         limits.ConnRateConfig{Burst: many, PerSecond: many},
 		MaxAuthTries:     many,
 		MinPasswordScore: -1,
 	}

@@ -102,19 +102,32 @@ func recipientFor(k accounts.Key) (age.Recipient, error) {
 // a failed password attempt (clients offer several keys from an agent).
 func (s *Server) publicKeyHandler(ctx ssh.Context, key ssh.PublicKey) (ok bool) {
 	defer s.recoverPanic("public key auth")
+	if ci := connOf(ctx); ci != nil && ci.ended() {
+		return false
+	}
 	name := accounts.Normalize(ctx.User())
 	if accounts.ValidateUsername(name) != nil {
 		return false
 	}
-	u, found := s.acc.UserByKey(gossh.FingerprintSHA256(key))
+	fp := gossh.FingerprintSHA256(key)
+	u, found := s.acc.UserByKey(fp)
 	if !found || u.Name != name {
+		s.log.Info("key declined", "user", safeName(ctx.User()), "remote", remote(ctx), "fingerprint", fp)
 		return false
 	}
-	return s.grant(ctx, name, "publickey")
+	// Bans are checked once the client proved it holds the key
+	// (verifiedKey): this may be a mere query.
+	setVerified(ctx, name)
+	return true
 }
 
 // addKeys validates and stores keys for user; all or nothing.
-func (s *Server) addKeys(user, input string) (int, error) {
+func (s *Server) addKeys(user, input string) (n int, err error) {
+	defer func() {
+		if err != nil {
+			s.log.Info("keys refused", "user", safeName(user), "err", safeName(err.Error()))
+		}
+	}()
 	keys, err := parseKeyLines(input)
 	if err != nil {
 		return 0, err

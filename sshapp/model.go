@@ -194,8 +194,8 @@ func NewModel(cfg ModelConfig) *Model {
 	}
 	m := &Model{
 		cfg:    cfg,
-		width:  max(cfg.Width, 1),
-		height: max(cfg.Height, 1),
+		width:  drawCols(cfg.Width),
+		height: drawRows(cfg.Height),
 		format: &formatter{st: cfg.Styles, user: cfg.User, inboxHint: cfg.InboxHint, loc: cfg.Location,
 			stamps: cfg.Timestamps, cache: cfg.Cache, profile: cfg.Profile},
 		chrome: newChrome(cfg.User, cfg.Fingerprint, cfg.Panel),
@@ -332,7 +332,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.ed.restore(msg.input)
 		}
 	case tea.WindowSizeMsg:
-		m.width, m.height = max(msg.Width, 1), max(msg.Height, 1)
+		m.width, m.height = drawCols(msg.Width), drawRows(msg.Height)
 		if m.scr != nil {
 			m.scr.invalidate() // the terminal may have moved or dropped rows
 		}

@@ -111,6 +111,29 @@ func (s *Server) loginAllowed(ctx ssh.Context, name string) error {
 	return nil
 }
 
+// banNotice tells a banned user (who has proved the password or key) that
+// they are banned, until when and why.
+func (s *Server) banNotice(ctx ssh.Context, name string) string {
+	now := s.cfg.Now()
+	b, ok := s.acc.ActiveBan(name, now)
+	what := fmt.Sprintf("the account %s is banned", name)
+	if !ok {
+		ci := connOf(ctx)
+		if ci == nil {
+			return ""
+		}
+		if _, b, ok = s.acc.BannedSource(ci.src, now); !ok {
+			return ""
+		}
+		what = "your address is banned"
+	}
+	msg := "securechat: " + what + banEnd(b)
+	if b.Reason != "" {
+		msg += ". Reason: " + b.Reason
+	}
+	return msg + ".\r\n"
+}
+
 func banEnd(b accounts.Ban) string {
 	if b.Until.IsZero() {
 		return " until lifted"

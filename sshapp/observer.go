@@ -29,12 +29,13 @@ const (
 	RuleSessionsPerSource = "sessions-per-source"
 	RuleFlood             = "flood"
 	RuleFloodMute         = "flood-mute"
+	RuleConnRate          = "connection-rate"
 )
 
 // Rules is every rule Observer.Throttled is passed, so metrics can show
 // each at zero.
 var Rules = []string{RuleSourceBlocked, RuleAccountBackoff, RuleBcryptBusy, RuleRegistration,
-	RuleUnauthConns, RuleSessionsPerSource, RuleFlood, RuleFloodMute}
+	RuleUnauthConns, RuleSessionsPerSource, RuleFlood, RuleFloodMute, RuleConnRate}
 
 type nopObserver struct{}
 

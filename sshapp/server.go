@@ -72,6 +72,10 @@ type Config struct {
 	// AuthTimeout closes connections that have not authenticated in time
 	// (default 30s), however slowly they trickle bytes.
 	AuthTimeout time.Duration
+	// RegisterTimeout replaces AuthTimeout once a person is answering the
+	// registration prompts (default 120s, OpenSSH's LoginGraceTime),
+	// counted from the connection's start.
+	RegisterTimeout time.Duration
 	// QueueSize bounds each session's unread messages (default 1024).
 	QueueSize int
 	// MaxMessage is the longest message in characters (default 2000).
@@ -171,6 +175,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 30 * time.Second
 	}
+	if cfg.RegisterTimeout <= 0 {
+		cfg.RegisterTimeout = 120 * time.Second
+	}
+	cfg.RegisterTimeout = max(cfg.RegisterTimeout, cfg.AuthTimeout)
 	if cfg.KeepAlive <= 0 {
 		cfg.KeepAlive = 30 * time.Second
 	}
@@ -225,7 +233,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wish.WithPasswordAuth(s.passwordHandler),
 		wish.WithKeyboardInteractiveAuth(s.keyboardInteractiveHandler),
 		withConnCallback(s.admitConn),
-		withSessionChannels(),
+		withChannels(s),
+		withAlgorithms(s),
+		withConnLogs(s),
 		wish.WithMiddleware(s.sessionMiddleware),
 	)
 	if err != nil {

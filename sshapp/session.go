@@ -59,18 +59,26 @@ func (s *Server) handleSession(sess ssh.Session) {
 	isExec := len(sess.Command()) > 0
 	s.cfg.Observer.SessionStarted(isExec)
 	defer s.cfg.Observer.SessionEnded(isExec)
+	// go-shlex parses in quadratic time: measure the line before parsing it.
+	if raw, limit := sess.RawCommand(), s.guards.sess.MaxExecBytes; len(raw) > limit {
+		s.log.Info("command refused: line too long", "user", safeName(user), "remote", remote(ctx), "bytes", len(raw))
+		fmt.Fprintf(sess.Stderr(), "securechat: command line too long (%d bytes, at most %d); send long text on standard input, e.g. `ssh … send < file`\n", len(raw), limit)
+		_ = sess.Exit(2)
+		return
+	}
 	if cmd := sess.Command(); len(cmd) > 0 {
 		code := s.runCommand(sess, user, cmd)
 		_ = sess.Exit(code)
 		return
 	}
-	pty, winCh, ok := sess.Pty()
+	pty, _, ok := sess.Pty()
 	if !ok {
 		fmt.Fprintln(sess.Stderr(), "securechat: no terminal. Connect with `ssh -t` for the chat, or run a command: who, send TEXT, history [-n N] [--json].")
 		_ = sess.Exit(1)
 		return
 	}
-	if err := s.runUI(sess, user, pty, winCh); err != nil {
+	ws, _ := sess.Context().Value(windowKey{}).(*windowState)
+	if err := s.runUI(sess, user, pty, ws); err != nil {
 		// On the terminal itself, after the UI left the alternate screen.
 		fmt.Fprintf(sess, "securechat: %s\n", err)
 		_ = sess.Exit(1)
@@ -285,7 +293,7 @@ func colorProfile(sess ssh.Session, term string) termenv.Profile {
 
 // runUI runs the chat UI for one session until the user quits, the
 // connection drops, or the room ends the session.
-func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan ssh.Window) error {
+func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowState) error {
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()
 
@@ -359,8 +367,13 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		FPS:        s.conf().FPS,
 		FrameBurst: s.conf().FrameBurst,
 	})
-	p := tea.NewProgram(model,
-		tea.WithInput(sess),
+	var p *tea.Program
+	input := newInputReader(ctx, sess, s.guards.sess.MaxInputLine, func(msg string) {
+		s.log.Info("input line cut", "user", safeName(user), "remote", remote(sess.Context()))
+		p.Send(commandMsg{err: errors.New(msg)})
+	})
+	p = tea.NewProgram(model,
+		tea.WithInput(input),
 		tea.WithOutput(sess),
 		tea.WithContext(ctx),
 		tea.WithoutRenderer(),
@@ -377,7 +390,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		cut := time.AfterFunc(5*time.Second, func() { _ = sess.Close() })
 		context.AfterFunc(ctx, func() { cut.Stop() })
 	})
-	go s.pump(ctx, sub, p, model, winCh)
+	go s.pump(ctx, sub, p, model, ws)
 
 	_, runErr := p.Run()
 	cancel()
@@ -414,7 +427,11 @@ func endReason(err error) string {
 // on window changes; and it tells the program when the room ended the
 // session. Everything but window changes arrives on the subscription's
 // Ready channel, so each wake-up costs a select of two channels, not five.
-func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, model *Model, winCh <-chan ssh.Window) {
+func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, model *Model, ws *windowState) {
+	var winCh <-chan struct{} // nil (never ready) without a window state
+	if ws != nil {
+		winCh = ws.changed
+	}
 	model.HandHeldFrames(sub.Wake)
 	defer model.ReleaseHeld()
 	// While the next frame may not be painted yet, messages wait: the
@@ -433,11 +450,8 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 	ready := sub.Ready()
 	for {
 		select {
-		case w, ok := <-winCh:
-			if !ok {
-				winCh = nil
-				continue
-			}
+		case <-winCh:
+			w := ws.get()
 			p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
 			continue
 		case <-ready:

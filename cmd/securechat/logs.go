@@ -15,12 +15,18 @@ import (
 type logs struct {
 	root *log.Logger
 	mu   sync.Mutex
-	all  []*log.Logger
+	all  []leveled
+}
+
+// leveled is a logger and the least severe level it ever writes.
+type leveled struct {
+	lg    *log.Logger
+	floor log.Level
 }
 
 func newLogs(w io.Writer, level, format string) (*logs, error) {
 	root := log.NewWithOptions(w, log.Options{ReportTimestamp: true, TimeFormat: time.RFC3339})
-	l := &logs{root: root, all: []*log.Logger{root}}
+	l := &logs{root: root, all: []leveled{{lg: root, floor: log.DebugLevel}}}
 	if err := l.set(level, format); err != nil {
 		return nil, err
 	}
@@ -29,10 +35,18 @@ func newLogs(w io.Writer, level, format string) (*logs, error) {
 
 // sub is a logger with a prefix ("ssh", "history") that follows reloads.
 func (l *logs) sub(prefix string) *log.Logger {
+	return l.subAtLeast(prefix, log.DebugLevel)
+}
+
+// subAtLeast is sub for a logger that never writes below floor, whatever
+// --log-level says: the account store's info lines repeat what the SSH
+// layer logs with the remote address, so it logs only warnings and errors.
+func (l *logs) subAtLeast(prefix string, floor log.Level) *log.Logger {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.root.WithPrefix(prefix)
-	l.all = append(l.all, s)
+	s.SetLevel(max(floor, l.root.GetLevel()))
+	l.all = append(l.all, leveled{lg: s, floor: floor})
 	return s
 }
 
@@ -55,9 +69,9 @@ func (l *logs) set(level, format string) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, lg := range l.all {
-		lg.SetLevel(lvl)
-		lg.SetFormatter(f)
+	for _, x := range l.all {
+		x.lg.SetLevel(max(lvl, x.floor))
+		x.lg.SetFormatter(f)
 	}
 	return nil
 }

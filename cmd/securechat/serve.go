@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/charmbracelet/log"
+
 	"securechat/accounts"
 	"securechat/backup"
 	"securechat/config"
@@ -29,6 +31,8 @@ func limitsOf(c config.Config) sshapp.Limits {
 		Conns:            c.Conns,
 		Reg:              c.Reg,
 		Flood:            c.Flood,
+		Session:          c.Session,
+		ConnRate:         c.ConnRate,
 		BcryptSlots:      c.BcryptSlots,
 		MaxAuthTries:     c.MaxAuthTries,
 		MinPasswordScore: c.MinPasswordScore,
@@ -103,7 +107,7 @@ func serve(loaded *config.Loaded, logs *logs) error {
 		return err
 	}
 	users, err := accounts.Open(filepath.Join(o.Data, "users.json"), accounts.Options{
-		Cost: o.BcryptCost, Logger: logs.sub("accounts"),
+		Cost: o.BcryptCost, Logger: logs.subAtLeast("accounts", log.WarnLevel),
 	})
 	if err != nil {
 		return err
@@ -133,21 +137,22 @@ func serve(loaded *config.Loaded, logs *logs) error {
 	defer hist.Close()
 
 	srv, err := sshapp.New(sshapp.Config{
-		Addr:          o.Listen,
-		HostSigner:    signer,
-		AllowRegister: !o.NoRegister,
-		Backlog:       o.Backlog,
-		AuthTimeout:   o.AuthTimeout,
-		QueueSize:     o.Queue,
-		MaxMessage:    o.MaxMessage,
-		FPS:           o.FPS,
-		FrameBurst:    o.FrameBurst,
-		PublicHost:    o.Hostname,
-		MOTDPath:      motdPath(o),
-		TopicsPath:    filepath.Join(o.Data, "topics.json"),
-		Limits:        limitsOf(o),
-		Logger:        logs.sub("ssh"),
-		Observer:      obs,
+		Addr:            o.Listen,
+		HostSigner:      signer,
+		AllowRegister:   !o.NoRegister,
+		Backlog:         o.Backlog,
+		AuthTimeout:     o.AuthTimeout,
+		RegisterTimeout: o.RegisterTimeout,
+		QueueSize:       o.Queue,
+		MaxMessage:      o.MaxMessage,
+		FPS:             o.FPS,
+		FrameBurst:      o.FrameBurst,
+		PublicHost:      o.Hostname,
+		MOTDPath:        motdPath(o),
+		TopicsPath:      filepath.Join(o.Data, "topics.json"),
+		Limits:          limitsOf(o),
+		Logger:          logs.sub("ssh"),
+		Observer:        obs,
 		Backup: func(w io.Writer, zip bool) error {
 			_, err := backup.Write(w, o.Data, hist.Size(), zip)
 			return err
