@@ -111,8 +111,17 @@ func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(strin
 	}
 	out := make([]line, 0, len(rows))
 	pad := strings.Repeat(" ", indent)
-	for i, r := range rows {
+	for i := 0; i < len(rows); i++ {
+		r := rows[i]
 		w := ansi.StringWidth(r)
+		if w > avail {
+			// ansi.Wrap can leave a long word whole (one ending in U+FFFD
+			// did): cut it, so no row is wider than the screen.
+			parts := strings.Split(ansi.Hardwrap(r, avail, true), "\n")
+			rows = append(rows[:i], append(parts, rows[i+1:]...)...)
+			r = rows[i]
+			w = ansi.StringWidth(r)
+		}
 		styled := r
 		if body != nil && r != "" {
 			styled = body(r)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
 )
 
 func TestModelCommands(t *testing.T) {
@@ -47,4 +48,23 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 			t.Errorf("help line not on one row at 80 columns: %q", h)
 		}
 	}
+}
+
+// FuzzSlashCommand: whatever line a user enters, the UI's command dispatch
+// neither panics nor lets the input line grow past the message limit, and
+// the frame keeps its size.
+func FuzzSlashCommand(f *testing.F) {
+	for _, s := range []string{"/help", "/join #go", "/join", "/msg bob hi", "/who #go", "/theme neon", "/panel",
+		"/reply x", "/bell all", "/KICK bob", "/?", "/part", "/\x1b[2J", "/keys add \u202e", "//x", "/ "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Chat: &recordingChat{}, Width: 60, Height: 12, MaxMessage: 100})
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(line), Paste: true})
+		enter(m)
+		if len(m.ed.input) > 100 {
+			t.Fatalf("input of %d runes", len(m.ed.input))
+		}
+		checkView(t, m, 60, 12)
+	})
 }
