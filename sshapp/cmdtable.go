@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/ssh"
@@ -114,20 +115,11 @@ func lookupCommand(name string, where frontEnds) (*command, bool) {
 		if c.where&where == 0 {
 			continue
 		}
-		if c.name == name || containsString(c.aliases, name) {
+		if c.name == name || slices.Contains(c.aliases, name) {
 			return c, true
 		}
 	}
 	return nil, false
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // visibleCommands are the commands a front end offers this user.
@@ -163,7 +155,8 @@ var chatHelpKeys = []string{
 	"  Ctrl+A/E/U/K/W edit the line. A failed command stays in the line to fix.",
 }
 
-// helpColumn is where the one-line help starts in /help and help.
+// chatHelpColumn and execHelpColumn are where the one-line help starts in
+// /help and in help.
 const (
 	chatHelpColumn = 17
 	execHelpColumn = 30

@@ -362,3 +362,13 @@ func (s *Server) moderateCmd(c *call) ([]string, error) {
 func (s *Server) motdCmd(c *call) ([]string, error) {
 	return s.setMOTD(c.user, c.text)
 }
+
+// userError turns an error into the one line a user sees.
+func userError(err error) string {
+	switch {
+	case errors.Is(err, room.ErrClosed):
+		return "the server is shutting down"
+	}
+	// Errors that reach the model are written for the user (see notSaved).
+	return err.Error()
+}

@@ -1,13 +1,11 @@
 package sshapp
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"securechat/room"
 	"securechat/textsafe"
 )
 
@@ -171,14 +169,4 @@ func (m *Model) failed(input, why string) tea.Cmd {
 	m.addLocal(m.format.errorStyle, why)
 	m.ed.restore(input)
 	return nil
-}
-
-// userError turns an error into the one line a user sees.
-func userError(err error) string {
-	switch {
-	case errors.Is(err, room.ErrClosed):
-		return "the server is shutting down"
-	}
-	// Errors that reach the model are written for the user (see notSaved).
-	return err.Error()
 }
