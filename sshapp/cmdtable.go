@@ -84,7 +84,7 @@ var commandTable = []command{
 	{name: "back", help: "you are no longer away", where: inBoth, run: (*Server).awayCmd},
 	{name: "keys", args: "[list | add LINE | rm FINGERPRINT]", help: "your public keys", where: inBoth, run: (*Server).keysCmd},
 	{name: "ignore", args: "[USER]", help: "hide USER's messages (remembered); none: the list", where: inChat, run: (*Server).ignoreCmd},
-	{name: "unignore", args: "USER", help: "show USER's messages again", where: inChat, run: (*Server).ignoreCmd},
+	{name: "unignore", args: "[USER]", help: "show USER's messages again", where: inChat, run: (*Server).ignoreCmd},
 	{name: "theme", args: "NAME", help: "dark, light, contrast or mono", where: inChat, run: (*Server).prefCmd},
 	{name: "timestamps", args: "off|time|datetime", help: "how messages show their time", where: inChat, run: (*Server).prefCmd},
 	{name: "panel", args: "[on|off]", help: "the side panel: rooms and who is online (F2)", where: inChat, run: (*Server).prefCmd},

@@ -151,12 +151,9 @@ func (s *Server) keysCmd(c *call) ([]string, error) {
 	return nil, errUsage
 }
 
-// ignoreCmd is /ignore and /unignore; /ignore alone lists who is ignored.
+// ignoreCmd is /ignore and /unignore; either alone lists who is ignored.
 func (s *Server) ignoreCmd(c *call) ([]string, error) {
 	if strings.TrimSpace(c.text) == "" {
-		if c.name == "unignore" {
-			return nil, errUsage
-		}
 		p, _ := s.acc.Prefs(c.user)
 		if len(p.Ignore) == 0 {
 			return []string{"You ignore nobody."}, nil
