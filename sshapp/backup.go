@@ -1,33 +1,37 @@
 package sshapp
 
 import (
-	"fmt"
+	"errors"
 
 	"github.com/charmbracelet/ssh"
 )
 
-// cmdBackup is `admin backup [--gzip]`: a consistent snapshot of the data
-// folder, written to the session's standard output by Config.Backup. The
-// caller has checked that user is an admin.
-func (s *Server) cmdBackup(sess ssh.Session, user string, args []string) int {
+// backupCmd is `admin backup [--gzip]`: a consistent snapshot of the data
+// folder, written to the exec session's standard output by Config.Backup.
+// The table lets only admins reach it.
+func (s *Server) backupCmd(c *call, args []string) ([]string, error) {
 	zip := false
 	switch {
 	case len(args) == 0:
 	case len(args) == 1 && args[0] == "--gzip":
 		zip = true
 	default:
-		fmt.Fprintln(sess.Stderr(), "securechat: usage: admin backup [--gzip] > FILE")
-		return 2
+		return nil, badCall("usage: admin backup [--gzip] > FILE")
+	}
+	if c.stdout == nil {
+		return nil, errors.New("a backup goes to standard output: run ssh HOST admin backup > FILE")
 	}
 	if s.cfg.Backup == nil {
-		fmt.Fprintln(sess.Stderr(), "securechat: this server cannot make backups")
-		return 1
+		return nil, errors.New("this server cannot make backups")
 	}
-	if err := s.cfg.Backup(sess, zip); err != nil {
-		s.log.Error("backup failed", "user", safeName(user), "err", err)
-		fmt.Fprintln(sess.Stderr(), "securechat: backup failed; the server log has the reason")
-		return 1
+	if err := s.cfg.Backup(c.stdout, zip); err != nil {
+		s.log.Error("backup failed", "user", safeName(c.user), "err", err)
+		return nil, errors.New("backup failed; the server log has the reason")
 	}
-	s.log.Info("backup", "user", safeName(user), "remote", remote(sess.Context()))
-	return 0
+	where := ""
+	if sc, ok := c.ctx.(ssh.Context); ok {
+		where = remote(sc)
+	}
+	s.log.Info("backup", "user", safeName(c.user), "remote", where)
+	return nil, nil
 }

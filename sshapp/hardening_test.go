@@ -356,8 +356,7 @@ func TestMessageFlood(t *testing.T) {
 
 func TestHostileTextNeverReachesATerminal(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
-	bob := openUI(t, ts.login("bob", "secret-obo"), 100, 30)
-	bob.waitFor("Welcome")
+	bob := openWelcomed(t, ts.login("bob", "secret-obo"), 100, 30)
 	alice := ts.login("alice", "secret-nyvpr")
 	evil := "title\x1b]0;pwned\x07 clear\x1b[2J bell\x07 c1\u009b31m bidi\u202eesrever del\x7f end"
 	if r := run(t, alice, "send", evil); r.code != 0 {

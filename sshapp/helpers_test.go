@@ -328,3 +328,11 @@ func looseLimits() Limits {
 		MinPasswordScore: -1,
 	}
 }
+
+// openWelcomed opens the chat UI on c and waits for its welcome.
+func openWelcomed(t *testing.T, c *gossh.Client, w, h int) *ui {
+	t.Helper()
+	u := openUI(t, c, w, h)
+	u.waitFor("Welcome")
+	return u
+}

@@ -32,8 +32,9 @@ type (
 	}
 	// roomLeftMsg closes a room's view after /leave.
 	roomLeftMsg struct {
-		name string
-		err  error
+		name  string
+		err   error
+		input string
 	}
 	// endedMsg: the room ended this session (shutdown, fell behind, kicked).
 	endedMsg struct{ err error }
@@ -79,7 +80,9 @@ type RoomState struct {
 
 // ModelConfig is everything a session's model starts from.
 type ModelConfig struct {
-	User        string
+	User string
+	// Admin: the user may run admin commands, so /help and Tab offer them.
+	Admin       bool
 	RoomName    string
 	Fingerprint string // the server's host key, shown in the status line
 	Styles      *Styles
@@ -160,7 +163,9 @@ type Model struct {
 
 	// lastPrivate is who last sent this user a private message (/reply).
 	lastPrivate string
-	lastView    int // the size of the last View, to size the next one
+	// commands are what Tab completes after "/": what this user may run.
+	commands []string
+	lastView int // the size of the last View, to size the next one
 
 	// scr draws frames when the model draws itself (cfg.Output); frame is
 	// the reused frame, and pace says when the next may be painted.
@@ -198,8 +203,9 @@ func NewModel(cfg ModelConfig) *Model {
 		height: drawRows(cfg.Height),
 		format: &formatter{st: cfg.Styles, user: cfg.User, inboxHint: cfg.InboxHint, loc: cfg.Location,
 			stamps: cfg.Timestamps, cache: cfg.Cache, profile: cfg.Profile},
-		chrome: newChrome(cfg.User, cfg.Fingerprint, cfg.Panel),
-		ed:     newLineEditor(cfg.MaxMessage),
+		chrome:   newChrome(cfg.User, cfg.Fingerprint, cfg.Panel),
+		ed:       newLineEditor(cfg.MaxMessage),
+		commands: chatCompletions(cfg.Admin),
 	}
 	m.rooms = newRoomViews(m.format, &m.chrome, cfg.RoomName, cfg.Scrollback, m.paneWidth(), m.paneHeight(), cfg.Ignore)
 	m.pace = newFramePacer(cfg.FPS, cfg.FrameBurst, m.PaintHeld)
@@ -290,8 +296,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.incoming(&msg)
 	case roomJoinedMsg:
 		if msg.err != nil {
-			m.addLocal(m.format.errorStyle, userError(msg.err))
-			m.ed.restore(msg.input)
+			m.failed(msg.input, userError(msg.err))
 			return m, nil
 		}
 		if v := m.rooms.views[msg.state.Name]; v != nil {
@@ -301,7 +306,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.rooms.show(m.rooms.open(msg.state))
 	case roomLeftMsg:
 		if msg.err != nil {
-			m.addLocal(m.format.errorStyle, userError(msg.err))
+			m.failed(msg.input, userError(msg.err))
 			return m, nil
 		}
 		m.rooms.close(msg.name)
@@ -328,8 +333,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.addLocal(m.format.notice, l)
 		}
 		if msg.err != nil {
-			m.addLocal(m.format.errorStyle, userError(msg.err))
-			m.ed.restore(msg.input)
+			m.failed(msg.input, userError(msg.err))
 		}
 	case tea.WindowSizeMsg:
 		m.width, m.height = drawCols(msg.Width), drawRows(msg.Height)
@@ -421,7 +425,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		}
 		return m.submit()
 	case tea.KeyTab:
-		list := m.ed.complete(completions{commands: commandNames, rooms: m.rooms.sortedNames, members: m.rooms.cur.members})
+		list := m.ed.complete(completions{commands: m.commands, rooms: m.rooms.sortedNames, members: m.rooms.cur.members})
 		if list != "" {
 			m.addLocal(m.format.notice, list)
 		}

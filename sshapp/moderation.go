@@ -302,47 +302,36 @@ func (s *Server) moderate(admin, cmd string, args []string) ([]string, error) {
 	return []string{out}, nil
 }
 
-// cmdAdmin serves `admin ...` over SSH: the moderation commands and
-// `admin user list|add|passwd|del|role`, the online twin of the offline
-// `securechat user` command.
-func (s *Server) cmdAdmin(sess ssh.Session, user string, args []string) int {
-	const usage = "usage: admin user list | user add NAME | user passwd NAME | user del NAME | user role NAME admin|user\n" +
-		"       admin kick|mute|unmute|ban|unban USER [DURATION] [REASON] | admin bans | admin backup [--gzip] > FILE\n"
-	if !s.isAdmin(user) {
-		s.log.Warn("admin command refused", "by", safeName(user))
-		fmt.Fprintln(sess.Stderr(), "securechat: only admins can use admin")
-		return 1
-	}
+// adminCmd serves `admin ...` over exec: the moderation commands
+// (admin kick bob, as kick bob) and `admin user list|add|passwd|del|role`,
+// the online twin of the offline `securechat user` command. The table lets
+// only admins in.
+func (s *Server) adminCmd(c *call) ([]string, error) {
+	args := c.args
 	if len(args) == 0 {
-		fmt.Fprint(sess.Stderr(), usage)
-		return 2
+		return nil, errUsage
 	}
 	if args[0] == "backup" {
-		return s.cmdBackup(sess, user, args[1:])
+		return s.backupCmd(c, args[1:])
 	}
 	if args[0] != "user" {
-		lines, err := s.moderate(user, args[0], args[1:])
-		if err != nil {
-			fmt.Fprintf(sess.Stderr(), "securechat: %s\n", textsafe.Sanitize(err.Error(), false))
-			return 1
+		switch args[0] {
+		case "kick", "mute", "unmute", "ban", "unban", "bans":
+			c.name = args[0]
+			c.args = args[1:]
+			return s.moderateCmd(c)
 		}
-		for _, l := range lines {
-			fmt.Fprintln(sess, l)
-		}
-		return 0
+		return nil, badCall("no admin command %s", quoteName(args[0]))
 	}
 	args = args[1:]
 	if len(args) == 0 {
-		fmt.Fprint(sess.Stderr(), usage)
-		return 2
+		return nil, errUsage
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(sess.Stderr(), "securechat: admin user %s: %s\n", args[0], textsafe.Sanitize(err.Error(), false))
-		return 1
-	}
+	fail := func(err error) error { return fmt.Errorf("user %s: %w", args[0], err) }
 	switch {
 	case args[0] == "list" && len(args) == 1:
 		now := s.cfg.Now()
+		var out []string
 		for _, u := range s.acc.List() {
 			role := u.Role
 			if role == "" {
@@ -355,17 +344,17 @@ func (s *Server) cmdAdmin(sess ssh.Session, user string, args []string) int {
 			if _, ok := s.acc.MutedUntil(u.Name, now); ok {
 				line += " muted"
 			}
-			fmt.Fprintln(sess, line)
+			out = append(out, line)
 		}
-		return 0
+		return out, nil
 	case (args[0] == "add" || args[0] == "passwd") && len(args) == 2:
 		name := accounts.Normalize(args[1])
-		pw, err := readPasswordLine(sess)
+		pw, err := readPasswordLine(c.stdin)
 		if err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
 		if err := s.checkNewPassword(name, pw); err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
 		if args[0] == "add" {
 			_, err = s.acc.Register(name, pw)
@@ -373,34 +362,30 @@ func (s *Server) cmdAdmin(sess ssh.Session, user string, args []string) int {
 			err = s.acc.SetPassword(name, pw)
 		}
 		if err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
-		s.log.Info("admin action", "by", safeName(user), "action", "user "+args[0], "target", safeName(name))
-		fmt.Fprintf(sess, "%s: done\n", name)
-		return 0
+		s.log.Info("admin action", "by", safeName(c.user), "action", "user "+args[0], "target", safeName(name))
+		return []string{name + ": done"}, nil
 	case args[0] == "del" && len(args) == 2:
 		name := accounts.Normalize(args[1])
-		if name == user {
-			return fail(errors.New("not on yourself"))
+		if name == c.user {
+			return nil, fail(errors.New("not on yourself"))
 		}
 		if err := s.acc.Delete(name); err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
-		s.endSessions(name, "your account was deleted by "+user)
-		s.log.Info("admin action", "by", safeName(user), "action", "user del", "target", safeName(name))
-		fmt.Fprintf(sess, "%s: deleted\n", name)
-		return 0
+		s.endSessions(name, "your account was deleted by "+c.user)
+		s.log.Info("admin action", "by", safeName(c.user), "action", "user del", "target", safeName(name))
+		return []string{name + ": deleted"}, nil
 	case args[0] == "role" && len(args) == 3 && (args[2] == "admin" || args[2] == "user"):
 		name := accounts.Normalize(args[1])
 		if err := s.acc.SetRole(name, accounts.Role(args[2])); err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
-		s.log.Info("admin action", "by", safeName(user), "action", "user role", "target", safeName(name), "role", args[2])
-		fmt.Fprintf(sess, "%s: role %s\n", name, args[2])
-		return 0
+		s.log.Info("admin action", "by", safeName(c.user), "action", "user role", "target", safeName(name), "role", args[2])
+		return []string{name + ": role " + args[2]}, nil
 	}
-	fmt.Fprint(sess.Stderr(), usage)
-	return 2
+	return nil, errUsage
 }
 
 // readPasswordLine reads one password line from a script's standard input.

@@ -114,11 +114,19 @@ func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(strin
 	}
 	out := make([]line, 0, len(rows))
 	pad := strings.Repeat(" ", indent)
-	for i, r := range rows {
+	for i := 0; i < len(rows); i++ {
 		// ansi.Wrap can end a row with the space before a word that starts
 		// with "-" (as in "(inbox --sent"), one cell past the width.
-		r = strings.TrimRight(r, " ")
+		r := strings.TrimRight(rows[i], " ")
 		w := ansi.StringWidth(r)
+		if w > avail {
+			// ansi.Wrap can leave a long word whole (one ending in U+FFFD
+			// did): cut it, so no row is wider than the screen.
+			parts := strings.Split(ansi.Hardwrap(r, avail, true), "\n")
+			rows = append(rows[:i], append(parts, rows[i+1:]...)...)
+			r = rows[i]
+			w = ansi.StringWidth(r)
+		}
 		styled := r
 		if body != nil && r != "" {
 			styled = body(r)

@@ -240,3 +240,18 @@ func TestRoomViewsScrollAndResize(t *testing.T) {
 		t.Fatal("a room shown after a resize is not re-wrapped")
 	}
 }
+
+// A long word with a replacement character (from invalid UTF-8) once came
+// out of the wrapper whole and overflowed the row: a peer's message and a
+// local notice both stay within the width.
+func TestRowsFitWithReplacementCharacters(t *testing.T) {
+	word := "/" + strings.Repeat("0", 58) + "\xc1:"
+	m := newTestModel(60, 12, nil)
+	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: "see " + word + " ok"})})
+	typeText(m, word)
+	enter(m)
+	v := checkView(t, m, 60, 12)
+	if !strings.Contains(v, "unknown command") || !strings.Contains(v, "0000000000") {
+		t.Fatalf("not shown:\n%s", v)
+	}
+}

@@ -1,18 +1,15 @@
 package sshapp
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
-	"github.com/charmbracelet/ssh"
 
 	"securechat/accounts"
 	"securechat/history"
@@ -186,47 +183,6 @@ func (s *Server) relaySealed(ctx context.Context, from, to string, armored []byt
 	return m, nil
 }
 
-func (s *Server) cmdMsg(sess ssh.Session, user string, args []string) int {
-	if len(args) < 1 {
-		fmt.Fprintln(sess.Stderr(), "securechat: usage: msg USER TEXT... (or the text on standard input)")
-		return 2
-	}
-	text := strings.Join(args[1:], " ")
-	if text == "" {
-		b, err := io.ReadAll(io.LimitReader(sess, int64(s.conf().MaxMessage)*4+1))
-		if err != nil {
-			return 1
-		}
-		text = string(b)
-	}
-	notice, err := s.privateMessage(sess.Context(), user, args[0], text)
-	if err != nil {
-		fmt.Fprintf(sess.Stderr(), "securechat: msg: %s\n", textsafe.Sanitize(err.Error(), false))
-		return 1
-	}
-	fmt.Fprintln(sess, notice)
-	return 0
-}
-
-func (s *Server) cmdDM(sess ssh.Session, user string, args []string) int {
-	if len(args) != 1 {
-		fmt.Fprintln(sess.Stderr(), "securechat: usage: dm USER < message.age   (an armored age file sealed to USER's keys, see pubkey USER)")
-		return 2
-	}
-	b, err := io.ReadAll(io.LimitReader(sess, int64(s.cfg.MaxSealed)+1))
-	if err != nil {
-		fmt.Fprintf(sess.Stderr(), "securechat: read standard input: %v\n", err)
-		return 1
-	}
-	m, err := s.relaySealed(sess.Context(), user, args[0], b)
-	if err != nil {
-		fmt.Fprintf(sess.Stderr(), "securechat: dm: %s\n", textsafe.Sanitize(err.Error(), false))
-		return 1
-	}
-	fmt.Fprintf(sess, "sealed message #%d to %s stored\n", m.ID, m.To)
-	return 0
-}
-
 // sealedFor keeps sealed messages user receives, and with sent also those
 // user sent (a message sealed on the sender's machine may not be sealed to
 // the sender's own keys).
@@ -238,48 +194,4 @@ func sealedFor(user string, sent bool) func(history.Entry) bool {
 	return func(e history.Entry) bool {
 		return e.Kind == string(room.KindSealed) && (e.To == user || sent && e.From == user)
 	}
-}
-
-// inboxUsage is how the inbox command is called.
-const inboxUsage = "inbox [--since ID] [-n N] [--sent]"
-
-func (s *Server) cmdInbox(sess ssh.Session, user string, args []string) int {
-	fs := flag.NewFlagSet("inbox", flag.ContinueOnError)
-	since := fs.Uint64("since", 0, "only messages with an id above this")
-	n := fs.Int("n", 50, "at most this many messages")
-	sent := fs.Bool("sent", false, "also list the sealed messages you sent")
-	if code, ok := parseArgs(fs, args, sess.Stderr(), inboxUsage); !ok {
-		return code
-	}
-	if fs.NArg() > 0 || *n < 1 || *n > 10000 {
-		fmt.Fprintf(sess.Stderr(), "securechat: usage: %s  (N from 1 to 10000)\n", inboxUsage)
-		return 2
-	}
-	var es []history.Entry
-	var err error
-	if *since > 0 {
-		es, _, err = s.hist.SinceFiltered(*since, sealedFor(user, *sent), *n, sealedLines)
-	} else {
-		es, _, err = s.hist.TailFiltered(*n, sealedFor(user, *sent), sealedLines)
-	}
-	if err != nil {
-		s.log.Error("read inbox", "err", err)
-		fmt.Fprintln(sess.Stderr(), "securechat: inbox could not be read")
-		return 1
-	}
-	w := bufio.NewWriter(sess)
-	for i, e := range es {
-		if i > 0 {
-			w.WriteByte('\n')
-		}
-		fmt.Fprintf(w, "%s id=%d time=%s from=%s to=%s\n", sealedHeader, e.ID, e.Time.UTC().Format("2006-01-02T15:04:05Z"), e.From, e.To)
-		// Stored text passed checkArmoredAge or came from seal; sanitise
-		// anyway so an edited file cannot reach a terminal raw.
-		w.WriteString(textsafe.Sanitize(strings.TrimRight(e.Text, "\n"), true))
-		w.WriteByte('\n')
-	}
-	if err := w.Flush(); err != nil {
-		return 1
-	}
-	return 0
 }

@@ -207,8 +207,7 @@ func TestExecCommands(t *testing.T) {
 		t.Fatalf("json %+v", m)
 	}
 	// who lists the users with a live UI session.
-	u := openUI(t, bob, 80, 24)
-	u.waitFor("Welcome")
+	openWelcomed(t, bob, 80, 24)
 	if r := run(t, alice, "who", ""); r.stdout != "bob\n" {
 		t.Fatalf("who = %q", r.stdout)
 	}
@@ -291,7 +290,7 @@ func TestChatBetweenTwoSessions(t *testing.T) {
 	b.send("/nonsense\r")
 	b.waitFor("unknown command /nonsense")
 
-	b.send("/quit\r")
+	b.send("\x15/quit\r") // the refused command stays in the line: Ctrl+U first
 	b.waitEnded()
 	a.waitFor("bob left")
 	a.waitFor("#lobby · 1 here")
@@ -381,8 +380,7 @@ func TestStalledClientDoesNotDelayOthers(t *testing.T) {
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	live := openUI(t, ts.login("live", "secret-yvir"), 80, 24)
-	live.waitFor("Welcome")
+	live := openWelcomed(t, ts.login("live", "secret-yvir"), 80, 24)
 	sender := ts.login("sender", "secret-fraqre")
 	big := strings.Repeat("z", 1900)
 	// Keep talking until the stalled session is dropped (bounded in count
@@ -565,8 +563,7 @@ func TestDeadPeerIsReaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	u := openUI(t, c, 80, 24)
-	u.waitFor("Welcome")
+	openWelcomed(t, c, 80, 24)
 	if !ts.srv.Room().Online("lid") {
 		t.Fatal("not online")
 	}

@@ -67,7 +67,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 		return
 	}
 	if cmd := sess.Command(); len(cmd) > 0 {
-		code := s.runCommand(sess, user, cmd)
+		code := s.runExecCommand(sess, user, cmd)
 		_ = sess.Exit(code)
 		return
 	}
@@ -142,92 +142,10 @@ func (c sessionChat) Bell() {
 	}
 }
 
-// Command runs the UI commands that need the server.
+// Command runs a command of the table (cmdtable.go) for the chat UI, in
+// the room the user is looking at.
 func (c sessionChat) Command(where, name, args string) ([]string, error) {
-	switch name {
-	case "msg":
-		to, text, _ := strings.Cut(args, " ")
-		if to == "" || strings.TrimSpace(text) == "" {
-			return nil, errors.New("usage: /msg USER TEXT")
-		}
-		notice, err := c.s.privateMessage(c.ctx, c.user, to, text)
-		if err != nil {
-			return nil, err
-		}
-		return []string{notice}, nil
-	case "keys":
-		sub, rest, _ := strings.Cut(args, " ")
-		switch sub {
-		case "", "list":
-			lines := c.s.keyListing(c.user)
-			if len(lines) == 0 {
-				return []string{"You have no keys. Add one with /keys add ssh-ed25519 AAAA… (or ssh … keys add < ~/.ssh/id_ed25519.pub)"}, nil
-			}
-			return append([]string{"Your keys:"}, lines...), nil
-		case "add":
-			n, err := c.s.addKeys(c.user, rest)
-			if err != nil {
-				return nil, err
-			}
-			return []string{"added " + plural(n, "key", "keys")}, nil
-		case "rm", "remove", "del":
-			if err := c.s.removeKey(c.user, rest); err != nil {
-				return nil, err
-			}
-			return []string{"key removed"}, nil
-		}
-		return nil, errors.New("usage: /keys, /keys add LINE, /keys rm FINGERPRINT")
-	case "kick", "mute", "unmute", "ban", "unban", "bans":
-		return c.s.moderate(c.user, name, strings.Fields(args))
-	case "me":
-		if strings.TrimSpace(args) == "" {
-			return nil, errors.New("usage: /me ACTION")
-		}
-		return nil, c.s.post(c.ctx, c.user, where, room.KindEmote, args)
-	case "who":
-		return c.s.whoLines(where), nil
-	case "rooms":
-		return c.s.roomLines(), nil
-	case "topic":
-		return c.s.setTopic(c.ctx, c.user, where, args)
-	case "away", "back":
-		return c.s.setAway(c.user, name == "away", args)
-	case "whois":
-		return c.s.whois(c.user, args)
-	case "motd":
-		return c.s.setMOTD(c.user, args)
-	case "theme", "timestamps", "bell", "panel":
-		if err := c.s.acc.UpdatePrefs(c.user, func(p *accounts.Prefs) error {
-			switch name {
-			case "theme":
-				p.Theme = args
-			case "timestamps":
-				p.Timestamps = args
-			case "panel":
-				p.Panel = args
-			default:
-				p.Bell = args
-			}
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		return []string{fmt.Sprintf("%s set to %s (remembered)", name, args)}, nil
-	case "ignore", "unignore":
-		if strings.TrimSpace(args) == "" {
-			p, _ := c.s.acc.Prefs(c.user)
-			if len(p.Ignore) == 0 {
-				return []string{"You ignore nobody."}, nil
-			}
-			return []string{"You ignore: " + strings.Join(p.Ignore, ", ")}, nil
-		}
-		list, err := c.s.setIgnore(c.user, args, name == "ignore")
-		if err != nil {
-			return nil, err
-		}
-		return []string{ignoreNotice(name, args, list)}, nil
-	}
-	return nil, fmt.Errorf("unknown command /%s", name)
+	return c.s.runChatCommand(&call{name: name, user: c.user, ctx: c.ctx, room: where, args: strings.Fields(args), text: args})
 }
 
 // post sanitises and stores a room message; it returns once the message is
@@ -336,6 +254,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowSta
 	}
 	model := NewModel(ModelConfig{
 		User:        user,
+		Admin:       s.isAdmin(user),
 		RoomName:    s.cfg.RoomName,
 		Fingerprint: s.fingerprint,
 		Styles:      s.styles.get(profile, theme),

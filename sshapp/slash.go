@@ -1,24 +1,16 @@
 package sshapp
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"securechat/room"
 	"securechat/textsafe"
 )
 
-// This file is the chat UI's slash commands: what /help lists, what Tab
-// completes after "/", and what each /name does in the model (most ask the
-// server through Chat.Command).
-
-// commandNames are what Tab completes after a leading "/".
-var commandNames = []string{"/help", "/join", "/leave", "/rooms", "/topic", "/who", "/msg", "/reply", "/me", "/away", "/back", "/whois", "/keys",
-	"/ignore", "/unignore", "/theme", "/timestamps", "/bell", "/panel", "/quit",
-	"/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/motd"}
+// This file is the chat UI's side of the command table (cmdtable.go): what
+// each /name does in the model; most ask the server through Chat.Command.
 
 // serverCommand runs a command that needs the server in a tea.Cmd (it may
 // wait for the disk) and reports back with a commandMsg.
@@ -76,44 +68,28 @@ func (m *Model) setPanel(arg, input string) tea.Cmd {
 	return m.serverCommand("panel", arg, input)
 }
 
-// helpText is what /help shows: every line fits an 80-column terminal, so
-// none wraps where the columns would break.
-var helpText = []string{
-	"Commands:",
-	"  /help           this help",
-	"  /join #room     enter a room (made on first join); Ctrl+N/Ctrl+P switch",
-	"  /leave          leave this room for the lobby; /rooms lists the rooms",
-	"  /topic TEXT     set this room's topic",
-	"  /who            who is online (and who is away)",
-	"  /whois USER     who someone is: since when, keys, away, last seen",
-	"  /me ACTION      say what you do: * alice waves",
-	"  /msg USER TEXT  a private message; sealed with age when USER has keys",
-	"  /reply TEXT     answer the last private message",
-	"  /away [REASON]  tell others you are away; /back when you return",
-	"  /keys           your public keys; /keys add LINE, /keys rm FINGERPRINT",
-	"  /ignore USER    hide USER's messages (remembered); /unignore USER",
-	"  /theme NAME     dark, light, contrast or mono",
-	"  /timestamps X   off, time or datetime",
-	"  /panel on|off   the side panel: rooms and who is online (F2 toggles it)",
-	"  /bell WHEN      off, mentions or all (default: mentions and private ones)",
-	"  /quit           leave (or Ctrl+C)",
-	"  //text          send a line that starts with /",
-	"Admins: /kick USER, /mute USER [30m], /unmute USER, /unban USER, /bans,",
-	"  /ban USER [7d] [--addr] [REASON], /motd TEXT (/motd - clears it)",
-	"Keys: Enter or a click on [ Send ] sends; Alt+Enter or Ctrl+J: a new line;",
-	"  Tab completes names and commands; Up/Down recall what you typed;",
-	"  PgUp/PgDn or the mouse wheel scroll; Ctrl+End jumps to the newest;",
-	"  Ctrl+A/E/U/K/W edit the line.",
-}
-
+// command runs a line that starts with "/". Commands come from the table
+// (cmdtable.go); those that change only this screen run here, the rest on
+// the server. The rule for the input line: a command that fails, here or
+// on the server, comes back into the line (when it is still empty) so the
+// user can fix it; one that works leaves the line empty.
 func (m *Model) command(text string) tea.Cmd {
-	name, args, _ := strings.Cut(text, " ")
-	switch strings.ToLower(name) {
-	case "/join":
-		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(args), "#"))
+	word, args, _ := strings.Cut(text, " ")
+	cmd, ok := lookupCommand(strings.TrimPrefix(word, "/"), inChat)
+	if !ok {
+		return m.failed(text, fmt.Sprintf("unknown command %s: type /help for the list", textsafe.Sanitize(word, false)))
+	}
+	arg := strings.ToLower(strings.TrimSpace(args))
+	usage := "usage: " + cmd.usage(inChat)
+	switch cmd.name {
+	case "help":
+		for _, h := range chatHelp(m.cfg.Admin) {
+			m.addLocal(m.format.notice, h)
+		}
+	case "join":
+		name := strings.TrimPrefix(arg, "#")
 		if name == "" {
-			m.addLocal(m.format.errorStyle, "usage: /join #room")
-			return nil
+			return m.failed(text, usage)
 		}
 		if v := m.rooms.views[name]; v != nil {
 			m.rooms.show(v)
@@ -127,91 +103,70 @@ func (m *Model) command(text string) tea.Cmd {
 			st, err := chat.JoinRoom(name)
 			return roomJoinedMsg{state: st, err: err, input: text}
 		}
-	case "/leave", "/part":
+	case "leave":
 		name := m.rooms.cur.name
 		if name == m.cfg.RoomName {
-			m.addLocal(m.format.errorStyle, "you are in the lobby: /quit leaves the server")
-			return nil
+			return m.failed(text, "you are in the lobby: /quit leaves the server")
 		}
 		if m.cfg.Chat == nil {
 			return nil
 		}
 		chat := m.cfg.Chat
-		return func() tea.Msg { return roomLeftMsg{name: name, err: chat.LeaveRoom(name)} }
-	case "/rooms", "/topic":
-		return m.serverCommand(strings.ToLower(name[1:]), args, text)
-	case "/reply":
+		return func() tea.Msg { return roomLeftMsg{name: name, err: chat.LeaveRoom(name), input: text} }
+	case "reply":
 		if m.lastPrivate == "" {
-			m.addLocal(m.format.errorStyle, "nobody has sent you a private message yet")
-			return nil
+			return m.failed(text, "nobody has sent you a private message yet")
 		}
 		if strings.TrimSpace(args) == "" {
-			m.addLocal(m.format.errorStyle, "usage: /reply TEXT")
-			return nil
+			return m.failed(text, usage)
 		}
 		return m.serverCommand("msg", m.lastPrivate+" "+args, text)
-	case "/theme":
-		arg := strings.ToLower(strings.TrimSpace(args))
+	case "theme":
 		if arg == "" {
 			m.addLocal(m.format.notice, "Theme: "+m.format.st.Theme()+". Choose one: /theme "+strings.Join(Themes, "|"))
 			return nil
 		}
 		if !slices.Contains(Themes, arg) || m.cfg.MakeStyles == nil {
-			m.addLocal(m.format.errorStyle, "themes: "+strings.Join(Themes, ", "))
-			return nil
+			return m.failed(text, "themes: "+strings.Join(Themes, ", "))
 		}
-		return m.serverCommand("theme", arg, text)
-	case "/timestamps":
-		arg := strings.ToLower(strings.TrimSpace(args))
+		return m.serverCommand(cmd.name, arg, text)
+	case "timestamps":
 		if arg != "off" && arg != "time" && arg != "datetime" {
-			m.addLocal(m.format.errorStyle, "usage: /timestamps off|time|datetime")
-			return nil
+			return m.failed(text, usage)
 		}
-		return m.serverCommand("timestamps", arg, text)
-	case "/bell":
-		arg := strings.ToLower(strings.TrimSpace(args))
+		return m.serverCommand(cmd.name, arg, text)
+	case "bell":
 		if arg != "off" && arg != "mentions" && arg != "all" {
-			m.addLocal(m.format.errorStyle, "usage: /bell off|mentions|all (now: "+m.cfg.Bell+")")
-			return nil
+			return m.failed(text, usage+" (now: "+m.cfg.Bell+")")
 		}
-		return m.serverCommand("bell", arg, text)
-	case "/panel":
-		arg := strings.ToLower(strings.TrimSpace(args))
+		return m.serverCommand(cmd.name, arg, text)
+	case "panel":
 		switch arg {
 		case "":
 			return m.togglePanel()
 		case "on", "off":
 			return m.setPanel(arg, text)
 		}
-		m.addLocal(m.format.errorStyle, "usage: /panel on|off (F2 toggles it)")
-		return nil
-	case "/msg", "/keys", "/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/ignore", "/unignore",
-		"/me", "/away", "/back", "/whois", "/motd":
-		return m.serverCommand(strings.ToLower(name[1:]), args, text)
-	case "/help", "/?":
-		for _, h := range helpText {
-			m.addLocal(m.format.notice, h)
+		return m.failed(text, usage+" (F2 toggles it)")
+	case "who":
+		if m.cfg.Chat == nil {
+			m.addLocal(m.format.notice, fmt.Sprintf("Online (%d): %s", len(m.rooms.cur.members), strings.Join(m.rooms.cur.members, ", ")))
+			return nil
 		}
-	case "/who":
-		if m.cfg.Chat != nil {
-			return m.serverCommand("who", "", text)
-		}
-		m.addLocal(m.format.notice, fmt.Sprintf("Online (%d): %s", len(m.rooms.cur.members), strings.Join(m.rooms.cur.members, ", ")))
-	case "/quit", "/exit":
+		return m.serverCommand(cmd.name, args, text)
+	case "quit":
 		m.quitting = true
 		return tea.Quit
 	default:
-		m.addLocal(m.format.errorStyle, fmt.Sprintf("unknown command %s: type /help for the list", textsafe.Sanitize(name, false)))
+		return m.serverCommand(cmd.name, args, text)
 	}
 	return nil
 }
 
-// userError turns an error into the one line a user sees.
-func userError(err error) string {
-	switch {
-	case errors.Is(err, room.ErrClosed):
-		return "the server is shutting down"
-	}
-	// Errors that reach the model are written for the user (see notSaved).
-	return err.Error()
+// failed says why a command was refused and gives it back to the input
+// line to be fixed.
+func (m *Model) failed(input, why string) tea.Cmd {
+	m.addLocal(m.format.errorStyle, why)
+	m.ed.restore(input)
+	return nil
 }

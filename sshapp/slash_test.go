@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
 )
 
 func TestModelCommands(t *testing.T) {
@@ -23,6 +24,7 @@ func TestModelCommands(t *testing.T) {
 		if v := checkView(t, m, 100, 30); !strings.Contains(v, tc.want) {
 			t.Fatalf("%s: view lacks %q:\n%s", tc.input, tc.want, v)
 		}
+		m.Update(tea.KeyMsg{Type: tea.KeyCtrlU}) // a refused command stays in the line
 	}
 	if strings.Join(chat.commands, "|") != "who |msg bob hi|keys " {
 		t.Fatalf("commands %q", chat.commands)
@@ -41,9 +43,28 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 	typeText(m, "/help")
 	enter(m)
 	rows := strings.Split(checkView(t, m, 80, 40), "\n")
-	for _, h := range helpText {
+	for _, h := range chatHelp(false) {
 		if !slices.ContainsFunc(rows, func(r string) bool { return strings.TrimRight(r, " ") == h }) {
 			t.Errorf("help line not on one row at 80 columns: %q", h)
 		}
 	}
+}
+
+// FuzzSlashCommand: whatever line a user enters, the UI's command dispatch
+// neither panics nor lets the input line grow past the message limit, and
+// the frame keeps its size.
+func FuzzSlashCommand(f *testing.F) {
+	for _, s := range []string{"/help", "/join #go", "/join", "/msg bob hi", "/who #go", "/theme neon", "/panel",
+		"/reply x", "/bell all", "/KICK bob", "/?", "/part", "/\x1b[2J", "/keys add \u202e", "//x", "/ "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Chat: &recordingChat{}, Width: 60, Height: 12, MaxMessage: 100})
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(line), Paste: true})
+		enter(m)
+		if len(m.ed.input) > 100 {
+			t.Fatalf("input of %d runes", len(m.ed.input))
+		}
+		checkView(t, m, 60, 12)
+	})
 }

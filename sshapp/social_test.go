@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
 	"securechat/room"
@@ -96,6 +97,7 @@ func TestModelThemesAndTimestamps(t *testing.T) {
 	if v := enterLine(t, m, "/theme neon", 80, 24); !strings.Contains(v, "themes: dark, light, contrast, mono") {
 		t.Fatalf("bad theme not refused:\n%s", v)
 	}
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU}) // a refused command stays in the line
 	if v := enterLine(t, m, "/timestamps datetime", 80, 24); !strings.Contains(v, "2026-11-22 09:30 bob: hello") {
 		t.Fatalf("datetime stamps:\n%s", v)
 	}
@@ -129,6 +131,7 @@ func TestModelReplyAndMarker(t *testing.T) {
 	if !strings.Contains(checkView(t, m, 80, 24), "nobody has sent you a private message") {
 		t.Fatal("reply without a private message")
 	}
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU}) // a refused command stays in the line
 	m.Update(incomingMsg{msgs: ptrs(room.Message{Time: t0, Kind: room.KindPrivate, From: "carol", To: "alice", Text: "psst"})})
 	typeText(m, "/reply back at you")
 	enter(m)
@@ -142,8 +145,7 @@ func TestSocialCommandsOnTheServer(t *testing.T) {
 	ts := startServer(t, dir, func(c *Config) { c.MOTDPath = filepath.Join(dir, "motd.txt") })
 	alice := ts.login("alice", "secret-nyvpr")
 	makeAdmin(t, ts, "alice")
-	a := openUI(t, alice, 140, 30)
-	a.waitFor("Welcome")
+	a := openWelcomed(t, alice, 140, 30)
 	a.send("/me waves\r")
 	a.waitFor("* alice waves")
 	a.send("/away lunch\r")
@@ -182,8 +184,7 @@ func TestPreferencesAndMissedMessagesAcrossVisits(t *testing.T) {
 	alice := ts.login("alice", "secret-nyvpr")
 	k := newEd25519(t, "")
 	run(t, alice, "keys add", k.line)
-	u := openUI(t, alice, 100, 30)
-	u.waitFor("Welcome")
+	u := openWelcomed(t, alice, 100, 30)
 	u.send("/timestamps datetime\r")
 	u.waitFor("timestamps set to datetime")
 	u.send("/theme light\r")
