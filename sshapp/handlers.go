@@ -240,6 +240,10 @@ func (s *Server) historyCmd(c *call) ([]string, error) {
 	n := fs.Int("n", s.conf().Backlog, "how many messages")
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	roomName := fs.String("room", "#"+room.Lobby, "the room")
+	if n := len(c.args); n > 0 && (c.args[n-1] == "--room" || c.args[n-1] == "-room") {
+		// Most often the shell took an unquoted "#go" for a comment.
+		return nil, errRoomMissing
+	}
 	if err := parseFlags(fs, c.args); err != nil {
 		return nil, err
 	}

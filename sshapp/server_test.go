@@ -362,7 +362,10 @@ func TestBacklogLimit(t *testing.T) {
 // A client that stops reading its screen must not delay anyone else: its
 // queue fills, it is dropped, and the others keep getting every message.
 func TestStalledClientDoesNotDelayOthers(t *testing.T) {
-	ts := startServer(t, t.TempDir(), func(c *Config) { c.QueueSize = 128 })
+	// Long messages (on standard input: a command line is bounded) fill
+	// the stalled client's SSH window in a few hundred sends, so the test
+	// ends well within its deadline on a loaded machine too.
+	ts := startServer(t, t.TempDir(), func(c *Config) { c.QueueSize = 128; c.MaxMessage = 16000 })
 	stalledClient := ts.login("stalled", "secret-fgnyyrq")
 	sess, err := stalledClient.NewSession()
 	if err != nil {
@@ -382,7 +385,7 @@ func TestStalledClientDoesNotDelayOthers(t *testing.T) {
 	}
 	live := openWelcomed(t, ts.login("live", "secret-yvir"), 80, 24)
 	sender := ts.login("sender", "secret-fraqre")
-	big := strings.Repeat("z", 1900)
+	big := strings.Repeat("z", 15900)
 	// Keep talking until the stalled session is dropped (bounded in count
 	// and time); the live session must keep up all along.
 	deadline := time.Now().Add(30 * time.Second)
@@ -391,7 +394,7 @@ func TestStalledClientDoesNotDelayOthers(t *testing.T) {
 		if i >= 20000 || time.Now().After(deadline) {
 			t.Fatalf("stalled session still in the room after %d messages", i)
 		}
-		if r := run(t, sender, fmt.Sprintf("send %d %s", i, big), ""); r.code != 0 {
+		if r := run(t, sender, "send", fmt.Sprintf("%d %s", i, big)); r.code != 0 {
 			t.Fatalf("send %d: %+v", i, r)
 		}
 	}
