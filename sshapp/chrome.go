@@ -72,13 +72,7 @@ func (c *chrome) status(st *Styles, width int, rv *roomViews) string {
 		left += " ·"
 		for _, name := range rv.order {
 			if v := rv.views[name]; v != cur {
-				left += " #" + name
-				switch {
-				case v.mentioned:
-					left += " @"
-				case v.unread > 0:
-					left += fmt.Sprintf(" (%d)", v.unread)
-				}
+				left += " #" + name + unreadLabel(v)
 			}
 		}
 	}
@@ -113,6 +107,18 @@ func (c *chrome) status(st *Styles, width int, rv *roomViews) string {
 	return c.statusCache
 }
 
+// unreadLabel is what waits in a room not on screen: " (3)" unread
+// messages, " (3) @" when one of them mentions the user.
+func unreadLabel(v *view) string {
+	switch {
+	case v.unread == 0:
+		return ""
+	case v.mentioned:
+		return fmt.Sprintf(" (%d) @", v.unread)
+	}
+	return fmt.Sprintf(" (%d)", v.unread)
+}
+
 // side returns the drawn rows of the side panel, ph rows high: the rooms
 // (when there are several) and who is online in the room on screen.
 func (c *chrome) side(st *Styles, ph int, rv *roomViews) []line {
@@ -126,13 +132,7 @@ func (c *chrome) side(st *Styles, ph int, rv *roomViews) []line {
 		cells = append(cells, st.WhoTitle.Render("Rooms"))
 		for _, name := range rv.order {
 			v := rv.views[name]
-			label := "#" + name
-			switch {
-			case v.mentioned:
-				label += " @" // unread mention
-			case v.unread > 0:
-				label += fmt.Sprintf(" (%d)", v.unread)
-			}
+			label := "#" + name + unreadLabel(v)
 			label = ansi.Truncate(label, inner-2, "…")
 			if v == rv.cur {
 				cells = append(cells, st.Me.Render("▸ "+label))

@@ -52,7 +52,7 @@ func TestChromeStatusAndPanel(t *testing.T) {
 	rv.deliver(msgIn(1, "go", "bob", "hi"))
 	rv.deliver(msgIn(2, "rust", "bob", "alice: here"))
 	s := c.status(st, 120, rv)
-	if !strings.Contains(s, " alice · #lobby · 2 here · #go (1) #rust @ · host key SHA256:x") || c.statusWidth != 120 {
+	if !strings.Contains(s, " alice · #lobby · 2 here · #go (1) #rust (1) @ · host key SHA256:x") || c.statusWidth != 120 {
 		t.Fatalf("status %q (%d cells)", s, c.statusWidth)
 	}
 	c.statusCache = "cached"
@@ -79,7 +79,7 @@ func TestChromeStatusAndPanel(t *testing.T) {
 		}
 		cells = append(cells, strings.TrimPrefix(l.text, "│ "))
 	}
-	want := []string{"Rooms", "▸ #lobby", "  #go (1)", "  #rust @", "│", "Online (6)", "alice", "+5 more"}
+	want := []string{"Rooms", "▸ #lobby", "  #go (1)", "  #rust (1) @", "│", "Online (6)", "alice", "+5 more"}
 	if !slices.Equal(cells, want) {
 		t.Fatalf("panel %q, want %q", cells, want)
 	}

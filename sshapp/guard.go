@@ -177,7 +177,7 @@ func (s *Server) checkNewPassword(name, password string) error {
 		return nil
 	}
 	if r := zxcvbn.PasswordStrength(password, []string{name, "securechat"}); r.Score < s.guards.score {
-		return fmt.Errorf("that password is too easy to guess (strength %d of 4, %d needed): try a longer phrase of unrelated words", r.Score, s.guards.score)
+		return fmt.Errorf("too easy to guess (strength %d of 4, %d needed): try a longer phrase of unrelated words", r.Score, s.guards.score)
 	}
 	return nil
 }

@@ -54,10 +54,8 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 		body = func(s string) string { return st.Notice.Render(s) }
 	case room.KindPrivate:
 		to := textsafe.Sanitize(m.To, false)
+		// One form for both ends, so a conversation reads the same way up.
 		label := "[private] " + from + " → " + to + ": "
-		if from == me {
-			label = "[private to " + to + "] "
-		}
 		plainPrefix = ts + label
 		prefix = st.Time.Render(ts) + st.Private.Render(label)
 		body = func(s string) string { return st.Private.Render(s) }

@@ -140,9 +140,14 @@ func (c sessionChat) Command(where, name, args string) ([]string, error) {
 		if to == "" || strings.TrimSpace(text) == "" {
 			return nil, errors.New("usage: /msg USER TEXT")
 		}
-		notice, err := c.s.privateMessage(c.ctx, c.user, to, text)
+		notice, sealed, err := c.s.privateMessage(c.ctx, c.user, to, text)
 		if err != nil {
 			return nil, err
+		}
+		if sealed {
+			// The [sealed] line the room shows this user is the one
+			// confirmation; only an away note is worth a second line.
+			return awayOnly(c.s.awayNote(accounts.Normalize(strings.TrimPrefix(to, "@")))), nil
 		}
 		return []string{notice}, nil
 	case "keys":
