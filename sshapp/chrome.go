@@ -79,7 +79,9 @@ func (c *chrome) status(st *Styles, width int, rv *roomViews) string {
 	if cur.topic != "" {
 		left += " · " + cur.topic
 	}
-	left += " · host key " + c.fingerprint
+	if c.fingerprint != "" {
+		left += " · host key " + shortFingerprint(c.fingerprint)
+	}
 	right := "/help "
 	if cur.shift > 0 {
 		right = fmt.Sprintf("↑ scrolled: %s below · Ctrl+End ", plural(cur.shift, "row", "rows"))
@@ -90,9 +92,10 @@ func (c *chrome) status(st *Styles, width int, rv *roomViews) string {
 	switch {
 	case gap >= 1:
 		s = left + strings.Repeat(" ", gap) + right
-	case cur.shift > 0 && width-rw > minStatusLeft:
-		// Scrolled back: the right end says how to return, so it stays
-		// whole and the left end gives way.
+	case width-rw > minStatusLeft:
+		// The right end says where help is, or how to return from
+		// scrolling back, so it stays whole and the left end gives way:
+		// the essentials come first in it, the topic and host key last.
 		l := ansi.Truncate(left, width-rw-1, "…")
 		s = l + strings.Repeat(" ", width-rw-ansi.StringWidth(l)) + right
 	default:
@@ -105,6 +108,16 @@ func (c *chrome) status(st *Styles, width int, rv *roomViews) string {
 	c.statusWidth = ansi.StringWidth(s)
 	c.statusDirty = false
 	return c.statusCache
+}
+
+// shortFingerprint is the start of a host key's fingerprint, enough to
+// recognise it at a glance; the welcome shows it whole.
+func shortFingerprint(fp string) string {
+	const keep = len("SHA256:") + 8
+	if len(fp) <= keep+1 {
+		return fp
+	}
+	return fp[:keep] + "…"
 }
 
 // unreadLabel is what waits in a room not on screen: " (3)" unread

@@ -87,3 +87,26 @@ func TestChromeStatusAndPanel(t *testing.T) {
 		t.Fatal("panel drawn again with nothing changed")
 	}
 }
+
+// At 80 columns, with a topic and unread rooms, the status line keeps its
+// essentials and "/help": the host key shows short there (the welcome
+// shows it whole), and what does not fit gives way from the end.
+func TestStatusKeepsEssentialsAt80(t *testing.T) {
+	const fp = "SHA256:xXHgema2Bpjgh8Pl2Ys7L0S82LvS04Sr8UdAQB9hg9k"
+	for _, topic := range []string{"", "release planning", "a very long topic about the release planning for the next two weeks"} {
+		m := NewModel(ModelConfig{User: "alice", Fingerprint: fp, Styles: testStyles(termenv.Ascii), Members: []string{"alice", "bob"},
+			Width: 80, Height: 24, Topic: topic, Rooms: []RoomState{{Name: "go"}, {Name: "rust"}}})
+		m.Update(incomingMsg{msgs: []*room.Message{msgIn(1, "go", "bob", "hi"), msgIn(2, "rust", "bob", "alice: here")}})
+		rows := strings.Split(checkView(t, m, 80, 24), "\n")
+		status := rows[len(rows)-2]
+		if !strings.HasPrefix(status, " alice · #lobby · 2 here · #go (1) #rust (1) @") || !strings.HasSuffix(status, " /help ") {
+			t.Errorf("topic %q: status %q", topic, status)
+		}
+		if topic == "" && !strings.Contains(status, "host key SHA256:xXH") {
+			t.Errorf("no short host key: %q", status)
+		}
+		if v := strings.Join(rows, "\n"); !strings.Contains(v, "host key is "+fp) {
+			t.Errorf("the welcome does not show the whole host key:\n%s", v)
+		}
+	}
+}

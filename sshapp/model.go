@@ -208,6 +208,9 @@ func NewModel(cfg ModelConfig) *Model {
 	}
 	m.rooms.open(RoomState{Name: cfg.RoomName, Topic: cfg.Topic, Members: cfg.Members, Backlog: cfg.Backlog, LastRead: cfg.LastRead})
 	m.addLocal(m.format.notice, m.welcome())
+	if cfg.Fingerprint != "" {
+		m.addLocal(m.format.notice, "The server's host key is "+cfg.Fingerprint+" (the status line shows its start).")
+	}
 	for _, n := range cfg.Notices {
 		m.addLocal(m.format.notice, n)
 	}
