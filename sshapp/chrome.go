@@ -138,8 +138,9 @@ func (c *chrome) side(st *Styles, ph int, rv *roomViews) []line {
 	if c.whoCache != nil && c.whoHeight == ph {
 		return c.whoCache
 	}
-	border := st.Border.Render("│")
-	inner := whoWidth - 2
+	// A blank column before the border keeps the pane's text off it.
+	border := " " + st.Border.Render("│")
+	inner := whoWidth - 3
 	var cells []string // the column's rows without the border
 	if len(rv.order) > 1 {
 		cells = append(cells, st.WhoTitle.Render("Rooms"))
@@ -176,7 +177,7 @@ func (c *chrome) side(st *Styles, ph int, rv *roomViews) []line {
 			s := border + " " + cells[row]
 			col[row] = line{text: s, width: ansi.StringWidth(s)}
 		} else {
-			col[row] = line{text: border, width: 1}
+			col[row] = line{text: border, width: 2}
 		}
 	}
 	c.whoCache, c.whoHeight = col, ph

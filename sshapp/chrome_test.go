@@ -77,9 +77,9 @@ func TestChromeStatusAndPanel(t *testing.T) {
 		if l.width != ansi.StringWidth(l.text) || l.width > whoWidth {
 			t.Fatalf("row %q measured %d", l.text, l.width)
 		}
-		cells = append(cells, strings.TrimPrefix(l.text, "│ "))
+		cells = append(cells, strings.TrimPrefix(l.text, " │ "))
 	}
-	want := []string{"Rooms", "▸ #lobby", "  #go (1)", "  #rust (1) @", "│", "Online (6)", "alice", "+5 more"}
+	want := []string{"Rooms", "▸ #lobby", "  #go (1)", "  #rust (1) @", " │", "Online (6)", "alice", "+5 more"}
 	if !slices.Equal(cells, want) {
 		t.Fatalf("panel %q, want %q", cells, want)
 	}

@@ -87,9 +87,26 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 	return wrapWithPrefix(prefix, plainPrefix, text, width, body)
 }
 
-// localLine renders a notice that only this session sees (help, errors).
+// localLines renders a notice that only this session sees (help, errors).
+// Wrapped rows hang under the text (see hangingWrap), so a notice that
+// wraps never reads as a new one starting at column 0.
 func localLines(style func(string) string, text string, width int) []line {
-	return wrapWithPrefix("", "", textsafe.Sanitize(text, true), width, style)
+	if width < 8 {
+		width = 8
+	}
+	var out []line
+	for _, para := range strings.Split(textsafe.Sanitize(text, true), "\n") {
+		for _, r := range hangingWrap(para, width) {
+			w := ansi.StringWidth(r)
+			styled := r
+			if style != nil && strings.TrimSpace(r) != "" {
+				lead := len(r) - len(strings.TrimLeft(r, " "))
+				styled = r[:lead] + style(r[lead:])
+			}
+			out = append(out, line{text: styled, width: w})
+		}
+	}
+	return out
 }
 
 func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(string) string) []line {
