@@ -110,6 +110,9 @@ type ModelConfig struct {
 	// Prefs: the user's saved theme, timestamps ("time", "datetime",
 	// "off") and bell ("mentions", "all", "off") settings.
 	Theme, Timestamps, Bell string
+	// NoColour: the terminal shows no colour (NO_COLOR, or its TERM), so
+	// only the mono theme applies.
+	NoColour bool
 	// MakeStyles builds the styles of a theme on this session's renderer
 	// (nil: themes cannot change).
 	MakeStyles func(theme string) *Styles

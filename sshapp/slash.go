@@ -160,6 +160,10 @@ func (m *Model) command(text string) tea.Cmd {
 			m.addLocal(m.format.errorStyle, "themes: "+strings.Join(Themes, ", "))
 			return nil
 		}
+		if m.cfg.NoColour && arg != "mono" {
+			m.addLocal(m.format.errorStyle, noColourTheme(arg))
+			return nil
+		}
 		return m.serverCommand("theme", arg, text)
 	case "/timestamps":
 		arg := strings.ToLower(strings.TrimSpace(args))
