@@ -156,6 +156,7 @@ type Model struct {
 	rooms  roomViews
 	chrome chrome
 	ed     lineEditor
+	note   noticeLine // feedback of this session's own, apart from the rooms
 
 	sending  int
 	quitting bool
@@ -270,7 +271,7 @@ func (m *Model) Init() tea.Cmd {
 }
 
 func (m *Model) paneWidth() int  { return m.chrome.paneWidth(m.width) }
-func (m *Model) paneHeight() int { return max(m.height-2, 0) }
+func (m *Model) paneHeight() int { return max(m.height-2-m.noticeRows(), 0) }
 
 // Update implements tea.Model. A model that draws itself paints at once
 // when its last frame is older than a frame interval, and otherwise holds
@@ -296,7 +297,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.incoming(&msg)
 	case roomJoinedMsg:
 		if msg.err != nil {
-			m.addLocal(m.format.errorStyle, userError(msg.err))
+			m.notify(m.format.errorStyle, userError(msg.err))
 			m.ed.restore(msg.input)
 			return m, nil
 		}
@@ -307,7 +308,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.rooms.show(m.rooms.open(msg.state))
 	case roomLeftMsg:
 		if msg.err != nil {
-			m.addLocal(m.format.errorStyle, userError(msg.err))
+			m.notify(m.format.errorStyle, userError(msg.err))
 			return m, nil
 		}
 		m.rooms.close(msg.name)
@@ -330,11 +331,15 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err == nil {
 			m.applySetting(msg.cmd, msg.arg)
 		}
-		for _, l := range msg.lines {
-			m.addLocal(m.format.notice, l)
+		if transientResults[msg.cmd] && len(msg.lines) == 1 {
+			m.notify(m.format.notice, msg.lines[0])
+		} else {
+			for _, l := range msg.lines {
+				m.addLocal(m.format.notice, l)
+			}
 		}
 		if msg.err != nil {
-			m.addLocal(m.format.errorStyle, userError(msg.err))
+			m.notify(m.format.errorStyle, userError(msg.err))
 			m.ed.restore(msg.input)
 		}
 	case tea.WindowSizeMsg:
@@ -402,6 +407,7 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 		m.rooms.scroll(-3)
 	case tea.MouseButtonLeft:
 		if msg.Action == tea.MouseActionPress && msg.Y == m.height-1 && msg.X >= m.buttonX() {
+			m.clearNotice()
 			return m.submit()
 		}
 	}
@@ -413,6 +419,9 @@ func (m *Model) buttonX() int { return m.width - len(sendButton) }
 // key routes a key: what ends, sends or moves between rooms and through
 // the scrollback is the model's; the rest edits the line.
 func (m *Model) key(k tea.KeyMsg) tea.Cmd {
+	if k.Type != tea.KeyTab {
+		m.clearNotice() // the next key replaces a notice; Tab's list stays
+	}
 	switch k.Type {
 	case tea.KeyCtrlC, tea.KeyCtrlD:
 		if k.Type == tea.KeyCtrlD && !m.ed.empty() {
@@ -429,7 +438,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	case tea.KeyTab:
 		list := m.ed.complete(completions{commands: commandNames, rooms: m.rooms.sortedNames, members: m.rooms.cur.members})
 		if list != "" {
-			m.addLocal(m.format.notice, list)
+			m.notify(m.format.notice, list)
 		}
 		return nil
 	case tea.KeyF2:
@@ -451,7 +460,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if _, cut := m.ed.edit(k); cut {
-		m.addLocal(m.format.errorStyle, fmt.Sprintf("a message is at most %d characters: the rest was not typed", m.cfg.MaxMessage))
+		m.notify(m.format.errorStyle, fmt.Sprintf("a message is at most %d characters: the rest was not typed", m.cfg.MaxMessage))
 	}
 	return nil
 }
@@ -480,6 +489,7 @@ func (m *Model) submit() tea.Cmd {
 // restyle redraws everything after a change of looks.
 func (m *Model) restyle() {
 	m.chrome.sideChanged()
+	m.note.invalidate()
 	m.ed.invalidate()
 	m.rooms.reflow()
 }

@@ -71,7 +71,7 @@ func (m *Model) togglePanel() tea.Cmd {
 func (m *Model) setPanel(arg, input string) tea.Cmd {
 	m.applySetting("panel", arg)
 	if arg == "on" && m.width < minWhoScreen {
-		m.addLocal(m.format.notice, fmt.Sprintf("The side panel shows on terminals at least %d columns wide.", minWhoScreen))
+		m.notify(m.format.notice, fmt.Sprintf("The side panel shows on terminals at least %d columns wide.", minWhoScreen))
 	}
 	return m.serverCommand("panel", arg, input)
 }
@@ -112,7 +112,7 @@ func (m *Model) command(text string) tea.Cmd {
 	case "/join":
 		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(args), "#"))
 		if name == "" {
-			m.addLocal(m.format.errorStyle, "usage: /join #room")
+			m.notify(m.format.errorStyle, "usage: /join #room")
 			return nil
 		}
 		if v := m.rooms.views[name]; v != nil {
@@ -130,7 +130,7 @@ func (m *Model) command(text string) tea.Cmd {
 	case "/leave", "/part":
 		name := m.rooms.cur.name
 		if name == m.cfg.RoomName {
-			m.addLocal(m.format.errorStyle, "you are in the lobby: /quit leaves the server")
+			m.notify(m.format.errorStyle, "you are in the lobby: /quit leaves the server")
 			return nil
 		}
 		if m.cfg.Chat == nil {
@@ -142,40 +142,40 @@ func (m *Model) command(text string) tea.Cmd {
 		return m.serverCommand(strings.ToLower(name[1:]), args, text)
 	case "/reply":
 		if m.lastPrivate == "" {
-			m.addLocal(m.format.errorStyle, "nobody has sent you a private message yet")
+			m.notify(m.format.errorStyle, "nobody has sent you a private message yet")
 			return nil
 		}
 		if strings.TrimSpace(args) == "" {
-			m.addLocal(m.format.errorStyle, "usage: /reply TEXT")
+			m.notify(m.format.errorStyle, "usage: /reply TEXT")
 			return nil
 		}
 		return m.serverCommand("msg", m.lastPrivate+" "+args, text)
 	case "/theme":
 		arg := strings.ToLower(strings.TrimSpace(args))
 		if arg == "" {
-			m.addLocal(m.format.notice, "Theme: "+m.format.st.Theme()+". Choose one: /theme "+strings.Join(Themes, "|"))
+			m.notify(m.format.notice, "Theme: "+m.format.st.Theme()+". Choose one: /theme "+strings.Join(Themes, "|"))
 			return nil
 		}
 		if !slices.Contains(Themes, arg) || m.cfg.MakeStyles == nil {
-			m.addLocal(m.format.errorStyle, "themes: "+strings.Join(Themes, ", "))
+			m.notify(m.format.errorStyle, "themes: "+strings.Join(Themes, ", "))
 			return nil
 		}
 		if m.cfg.NoColour && arg != "mono" {
-			m.addLocal(m.format.errorStyle, noColourTheme(arg))
+			m.notify(m.format.errorStyle, noColourTheme(arg))
 			return nil
 		}
 		return m.serverCommand("theme", arg, text)
 	case "/timestamps":
 		arg := strings.ToLower(strings.TrimSpace(args))
 		if arg != "off" && arg != "time" && arg != "datetime" {
-			m.addLocal(m.format.errorStyle, "usage: /timestamps off|time|datetime")
+			m.notify(m.format.errorStyle, "usage: /timestamps off|time|datetime")
 			return nil
 		}
 		return m.serverCommand("timestamps", arg, text)
 	case "/bell":
 		arg := strings.ToLower(strings.TrimSpace(args))
 		if arg != "off" && arg != "mentions" && arg != "all" {
-			m.addLocal(m.format.errorStyle, "usage: /bell off|mentions|all (now: "+m.cfg.Bell+")")
+			m.notify(m.format.errorStyle, "usage: /bell off|mentions|all (now: "+m.cfg.Bell+")")
 			return nil
 		}
 		return m.serverCommand("bell", arg, text)
@@ -187,7 +187,7 @@ func (m *Model) command(text string) tea.Cmd {
 		case "on", "off":
 			return m.setPanel(arg, text)
 		}
-		m.addLocal(m.format.errorStyle, "usage: /panel on|off (F2 toggles it)")
+		m.notify(m.format.errorStyle, "usage: /panel on|off (F2 toggles it)")
 		return nil
 	case "/msg", "/keys", "/kick", "/mute", "/unmute", "/ban", "/unban", "/bans", "/ignore", "/unignore",
 		"/me", "/away", "/back", "/whois", "/motd":
@@ -205,7 +205,7 @@ func (m *Model) command(text string) tea.Cmd {
 		m.quitting = true
 		return tea.Quit
 	default:
-		m.addLocal(m.format.errorStyle, fmt.Sprintf("unknown command %s: type /help for the list", textsafe.Sanitize(name, false)))
+		m.notify(m.format.errorStyle, fmt.Sprintf("unknown command %s: type /help for the list", textsafe.Sanitize(name, false)))
 	}
 	return nil
 }
