@@ -3,6 +3,7 @@ package sshapp
 import (
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -66,5 +67,37 @@ func TestNoticesStayOutOfTheScrollback(t *testing.T) {
 	v := checkView(t, m, w, h)
 	if strings.Count(v, "/timestamps") != 1 || !strings.Contains(noticeRow(), "/timestamps") || scrollbackHas(m, "/timestamps") {
 		t.Errorf("Tab's candidates:\n%s", v)
+	}
+}
+
+// In a real session the notice line comes and goes without disturbing the
+// screen: the pane gives it a row, the status line moves up over it, and
+// the next key gives the row back.
+func TestNoticeLineOnARealTerminal(t *testing.T) {
+	const w, h = 80, 24
+	ts := startServer(t, t.TempDir(), nil)
+	u := openUI(t, ts.login("alice", "secret-nyvpr"), w, h)
+	u.waitFor("Welcome to #lobby, alice")
+	rows := func() []string { return strings.Split(u.screen(), "\n") }
+	u.send("/bogus\r")
+	u.waitFor("unknown command /bogus")
+	r := rows()
+	if !strings.HasPrefix(r[h-3], " alice · #lobby") || !strings.HasPrefix(r[h-2], "unknown command /bogus") || !strings.HasPrefix(r[h-1], ">") {
+		t.Fatalf("status, notice, input rows:\n%s", strings.Join(r, "\n"))
+	}
+	u.send("x")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r = rows()
+		if !strings.Contains(strings.Join(r, "\n"), "unknown command") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the next key left the notice:\n%s", strings.Join(r, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.HasPrefix(r[h-2], " alice · #lobby") || !strings.HasPrefix(r[h-1], "> x") || !strings.Contains(strings.Join(r, "\n"), "Welcome to #lobby, alice") {
+		t.Fatalf("after the notice:\n%s", strings.Join(r, "\n"))
 	}
 }

@@ -152,6 +152,10 @@ func (m *Model) command(text string) tea.Cmd {
 		return m.serverCommand("msg", m.lastPrivate+" "+args, text)
 	case "/theme":
 		arg := strings.ToLower(strings.TrimSpace(args))
+		if arg == "" && m.cfg.NoColour {
+			m.notify(m.format.notice, "Theme: mono, as this terminal shows no colour (NO_COLOR is set, or its TERM has none)")
+			return nil
+		}
 		if arg == "" {
 			m.notify(m.format.notice, "Theme: "+m.format.st.Theme()+". Choose one: /theme "+strings.Join(Themes, "|"))
 			return nil
