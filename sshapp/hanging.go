@@ -19,9 +19,9 @@ func hangingWrap(text string, width int) []string {
 		return []string{text}
 	}
 	indent := hangIndent(text, width)
-	first := strings.SplitN(ansi.Wrap(text, width, ""), "\n", 2)[0]
-	if indent == 0 || !strings.HasPrefix(text, first) {
-		return strings.Split(ansi.Wrap(text, width, ""), "\n")
+	first := wrapRows(text, width)[0]
+	if indent == 0 || first == "" || !strings.HasPrefix(text, first) {
+		return wrapRows(text, width)
 	}
 	rest := strings.TrimLeft(text[len(first):], " ")
 	rows := []string{strings.TrimRight(first, " ")}
@@ -29,8 +29,29 @@ func hangingWrap(text string, width int) []string {
 		return rows
 	}
 	pad := spaces(indent)
-	for _, r := range strings.Split(ansi.Wrap(rest, width-indent, ""), "\n") {
+	for _, r := range wrapRows(rest, width-indent) {
 		rows = append(rows, pad+r)
+	}
+	return rows
+}
+
+// wrapRows word-wraps one line of text (no line breaks) into rows of at
+// most width cells. ansi.Wrap can leave a row too wide (seen with U+FFFD
+// inside a long word) and add empty rows: such a row is cut hard, and the
+// empty ones dropped.
+func wrapRows(text string, width int) []string {
+	var rows []string
+	for _, r := range strings.Split(ansi.Wrap(text, width, ""), "\n") {
+		switch {
+		case r == "":
+		case ansi.StringWidth(r) > width:
+			rows = append(rows, strings.Split(ansi.Hardwrap(r, width, true), "\n")...)
+		default:
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return []string{""}
 	}
 	return rows
 }

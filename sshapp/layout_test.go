@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"securechat/room"
+	"securechat/textsafe"
 )
 
 // At 80x24 with the side panel, /help's lines that wrap hang under their
@@ -66,5 +69,46 @@ func TestHangingWrap(t *testing.T) {
 				t.Errorf("row %q wider than %d", r, tc.width)
 			}
 		}
+	}
+}
+
+// FuzzHangingWrap: whatever the text and width, no row is wider than the
+// width and no character is lost or added (but the spaces wrapping takes).
+func FuzzHangingWrap(f *testing.F) {
+	f.Add("  /join #room     enter a room (made on first join); Ctrl+N/Ctrl+P switch", 60)
+	f.Add("Keys: Enter or a click on [ Send ] sends; Alt+Enter or Ctrl+J: a new line;", 30)
+	f.Add("你好 👍 a very long word: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 12)
+	f.Add("   ", 8)
+	f.Fuzz(func(t *testing.T, text string, width int) {
+		text = strings.ReplaceAll(textsafe.Sanitize(text, false), "\t", " ")
+		width = 8 + abs(width)%200
+		rows := hangingWrap(text, width)
+		for _, r := range rows {
+			if ansi.StringWidth(r) > width {
+				t.Fatalf("row %q wider than %d", r, width)
+			}
+		}
+		squeeze := func(s string) string { return strings.Join(strings.Fields(s), "") }
+		if got, want := squeeze(strings.Join(rows, " ")), squeeze(text); got != want {
+			t.Fatalf("hangingWrap(%q, %d) = %q: text changed", text, width, rows)
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// A message whose long word holds a U+FFFD, which ansi.Wrap leaves too
+// wide, is still cut to the pane's width.
+func TestMessageRowsFitThePane(t *testing.T) {
+	for w := 20; w <= 60; w++ {
+		m := newTestModel(w, 12, nil)
+		m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob",
+			Text: "000000000000000000ӫ\x8300"})})
+		checkView(t, m, w, 12)
 	}
 }

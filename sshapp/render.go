@@ -3,6 +3,7 @@ package sshapp
 import (
 	"fmt"
 	"securechat/textsafe"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,8 +127,16 @@ func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(strin
 	}
 	out := make([]line, 0, len(rows))
 	pad := strings.Repeat(" ", indent)
-	for i, r := range rows {
+	for i := 0; i < len(rows); i++ {
+		r := rows[i]
 		w := ansi.StringWidth(r)
+		if w > avail {
+			// ansi.Wrap can leave a row too wide (U+FFFD inside a long
+			// word): cut it hard, or it would spill over the screen.
+			rows = slices.Replace(rows, i, i+1, strings.Split(ansi.Hardwrap(r, avail, true), "\n")...)
+			r = rows[i]
+			w = ansi.StringWidth(r)
+		}
 		styled := r
 		if body != nil && r != "" {
 			styled = body(r)
