@@ -30,7 +30,7 @@ func CheckPassword(name, password string, minScore int) error {
 		return nil
 	}
 	if r := zxcvbn.PasswordStrength(password, []string{name, "securechat"}); r.Score < minScore {
-		return invalidf("that password is too easy to guess (strength %d of 4, %d needed): try a longer phrase of unrelated words", r.Score, minScore)
+		return invalidf("too easy to guess (strength %d of 4, %d needed): try a longer phrase of unrelated words", r.Score, minScore)
 	}
 	return nil
 }

@@ -72,20 +72,16 @@ func (c *chrome) status(st *Styles, width int, rv *roomViews) string {
 		left += " ·"
 		for _, name := range rv.order {
 			if v := rv.views[name]; v != cur {
-				left += " #" + name
-				switch {
-				case v.mentioned:
-					left += " @"
-				case v.unread > 0:
-					left += fmt.Sprintf(" (%d)", v.unread)
-				}
+				left += " #" + name + unreadLabel(v)
 			}
 		}
 	}
 	if cur.topic != "" {
 		left += " · " + cur.topic
 	}
-	left += " · host key " + c.fingerprint
+	if c.fingerprint != "" {
+		left += " · host key " + shortFingerprint(c.fingerprint)
+	}
 	right := "/help "
 	if cur.shift > 0 {
 		right = fmt.Sprintf("↑ scrolled: %s below · Ctrl+End ", plural(cur.shift, "row", "rows"))
@@ -96,9 +92,10 @@ func (c *chrome) status(st *Styles, width int, rv *roomViews) string {
 	switch {
 	case gap >= 1:
 		s = left + strings.Repeat(" ", gap) + right
-	case cur.shift > 0 && width-rw > minStatusLeft:
-		// Scrolled back: the right end says how to return, so it stays
-		// whole and the left end gives way.
+	case width-rw > minStatusLeft:
+		// The right end says where help is, or how to return from
+		// scrolling back, so it stays whole and the left end gives way:
+		// the essentials come first in it, the topic and host key last.
 		l := ansi.Truncate(left, width-rw-1, "…")
 		s = l + strings.Repeat(" ", width-rw-ansi.StringWidth(l)) + right
 	default:
@@ -113,26 +110,43 @@ func (c *chrome) status(st *Styles, width int, rv *roomViews) string {
 	return c.statusCache
 }
 
+// shortFingerprint is the start of a host key's fingerprint, enough to
+// recognise it at a glance; the welcome shows it whole.
+func shortFingerprint(fp string) string {
+	const keep = len("SHA256:") + 8
+	if len(fp) <= keep+1 {
+		return fp
+	}
+	return fp[:keep] + "…"
+}
+
+// unreadLabel is what waits in a room not on screen: " (3)" unread
+// messages, " (3) @" when one of them mentions the user.
+func unreadLabel(v *view) string {
+	switch {
+	case v.unread == 0:
+		return ""
+	case v.mentioned:
+		return fmt.Sprintf(" (%d) @", v.unread)
+	}
+	return fmt.Sprintf(" (%d)", v.unread)
+}
+
 // side returns the drawn rows of the side panel, ph rows high: the rooms
 // (when there are several) and who is online in the room on screen.
 func (c *chrome) side(st *Styles, ph int, rv *roomViews) []line {
 	if c.whoCache != nil && c.whoHeight == ph {
 		return c.whoCache
 	}
-	border := st.Border.Render("│")
-	inner := whoWidth - 2
+	// A blank column before the border keeps the pane's text off it.
+	border := " " + st.Border.Render("│")
+	inner := whoWidth - 3
 	var cells []string // the column's rows without the border
 	if len(rv.order) > 1 {
 		cells = append(cells, st.WhoTitle.Render("Rooms"))
 		for _, name := range rv.order {
 			v := rv.views[name]
-			label := "#" + name
-			switch {
-			case v.mentioned:
-				label += " @" // unread mention
-			case v.unread > 0:
-				label += fmt.Sprintf(" (%d)", v.unread)
-			}
+			label := "#" + name + unreadLabel(v)
 			label = ansi.Truncate(label, inner-2, "…")
 			if v == rv.cur {
 				cells = append(cells, st.Me.Render("▸ "+label))
@@ -163,7 +177,7 @@ func (c *chrome) side(st *Styles, ph int, rv *roomViews) []line {
 			s := border + " " + cells[row]
 			col[row] = line{text: s, width: ansi.StringWidth(s)}
 		} else {
-			col[row] = line{text: border, width: 1}
+			col[row] = line{text: border, width: 2}
 		}
 	}
 	c.whoCache, c.whoHeight = col, ph

@@ -52,7 +52,7 @@ func TestChromeStatusAndPanel(t *testing.T) {
 	rv.deliver(msgIn(1, "go", "bob", "hi"))
 	rv.deliver(msgIn(2, "rust", "bob", "alice: here"))
 	s := c.status(st, 120, rv)
-	if !strings.Contains(s, " alice · #lobby · 2 here · #go (1) #rust @ · host key SHA256:x") || c.statusWidth != 120 {
+	if !strings.Contains(s, " alice · #lobby · 2 here · #go (1) #rust (1) @ · host key SHA256:x") || c.statusWidth != 120 {
 		t.Fatalf("status %q (%d cells)", s, c.statusWidth)
 	}
 	c.statusCache = "cached"
@@ -77,13 +77,36 @@ func TestChromeStatusAndPanel(t *testing.T) {
 		if l.width != ansi.StringWidth(l.text) || l.width > whoWidth {
 			t.Fatalf("row %q measured %d", l.text, l.width)
 		}
-		cells = append(cells, strings.TrimPrefix(l.text, "│ "))
+		cells = append(cells, strings.TrimPrefix(l.text, " │ "))
 	}
-	want := []string{"Rooms", "▸ #lobby", "  #go (1)", "  #rust @", "│", "Online (6)", "alice", "+5 more"}
+	want := []string{"Rooms", "▸ #lobby", "  #go (1)", "  #rust (1) @", " │", "Online (6)", "alice", "+5 more"}
 	if !slices.Equal(cells, want) {
 		t.Fatalf("panel %q, want %q", cells, want)
 	}
 	if again := c.side(st, 8, rv); &again[0] != &side[0] {
 		t.Fatal("panel drawn again with nothing changed")
+	}
+}
+
+// At 80 columns, with a topic and unread rooms, the status line keeps its
+// essentials and "/help": the host key shows short there (the welcome
+// shows it whole), and what does not fit gives way from the end.
+func TestStatusKeepsEssentialsAt80(t *testing.T) {
+	const fp = "SHA256:xXHgema2Bpjgh8Pl2Ys7L0S82LvS04Sr8UdAQB9hg9k"
+	for _, topic := range []string{"", "release planning", "a very long topic about the release planning for the next two weeks"} {
+		m := NewModel(ModelConfig{User: "alice", Fingerprint: fp, Styles: testStyles(termenv.Ascii), Members: []string{"alice", "bob"},
+			Width: 80, Height: 24, Topic: topic, Rooms: []RoomState{{Name: "go"}, {Name: "rust"}}})
+		m.Update(incomingMsg{msgs: []*room.Message{msgIn(1, "go", "bob", "hi"), msgIn(2, "rust", "bob", "alice: here")}})
+		rows := strings.Split(checkView(t, m, 80, 24), "\n")
+		status := rows[len(rows)-2]
+		if !strings.HasPrefix(status, " alice · #lobby · 2 here · #go (1) #rust (1) @") || !strings.HasSuffix(status, " /help ") {
+			t.Errorf("topic %q: status %q", topic, status)
+		}
+		if topic == "" && !strings.Contains(status, "host key SHA256:xXH") {
+			t.Errorf("no short host key: %q", status)
+		}
+		if v := strings.Join(rows, "\n"); !strings.Contains(v, "host key is "+fp) {
+			t.Errorf("the welcome does not show the whole host key:\n%s", v)
+		}
 	}
 }

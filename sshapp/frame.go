@@ -172,6 +172,9 @@ func (m *Model) frameRows() []row {
 	if m.height >= 2 {
 		rows = append(rows, row{text: m.chrome.status(m.format.st, m.width, &m.rooms), width: m.chrome.statusWidth})
 	}
+	for _, l := range m.note.view(m.width)[:m.noticeRows()] {
+		rows = append(rows, row{text: l.text, width: l.width})
+	}
 	in, inw := m.ed.view(m.format.st, m.width)
 	rows = append(rows, row{text: in, width: inw})
 	m.frame = rows

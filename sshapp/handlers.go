@@ -97,9 +97,14 @@ func (s *Server) msgCmd(c *call) ([]string, error) {
 	if to == "" || strings.TrimSpace(text) == "" {
 		return nil, errUsage
 	}
-	notice, err := s.privateMessage(c.ctx, c.user, to, text)
+	notice, sealed, err := s.privateMessage(c.ctx, c.user, to, text)
 	if err != nil {
 		return nil, err
+	}
+	if sealed && !c.exec() {
+		// The [sealed] line the room shows this user is the one
+		// confirmation; only an away note is worth a second line.
+		return awayOnly(s.awayNote(accounts.Normalize(strings.TrimPrefix(to, "@")))), nil
 	}
 	return []string{notice}, nil
 }
@@ -242,7 +247,7 @@ func (s *Server) historyCmd(c *call) ([]string, error) {
 	roomName := fs.String("room", "#"+room.Lobby, "the room")
 	if n := len(c.args); n > 0 && (c.args[n-1] == "--room" || c.args[n-1] == "-room") {
 		// Most often the shell took an unquoted "#go" for a comment.
-		return nil, errRoomMissing
+		return nil, badCall("%s", errRoomMissing)
 	}
 	if err := parseFlags(fs, c.args); err != nil {
 		return nil, err

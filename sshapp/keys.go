@@ -168,7 +168,10 @@ func (s *Server) removeKey(user, fp string) error {
 		return errors.New("give the fingerprint to remove (see keys list)")
 	}
 	if err := s.acc.RemoveKey(user, fp); err != nil {
-		return fmt.Errorf("no key %s: %w", textsafe.Sanitize(fp, false), err)
+		if errors.Is(err, accounts.ErrNoKey) {
+			return fmt.Errorf("you have no key %s (your keys and their fingerprints: /keys, or ssh … keys)", textsafe.Sanitize(fp, false))
+		}
+		return fmt.Errorf("remove key %s: %w", textsafe.Sanitize(fp, false), err)
 	}
 	s.log.Info("key removed", "user", safeName(user), "fingerprint", safeName(fp))
 	return nil

@@ -212,7 +212,7 @@ func TestSealedPrivateMessages(t *testing.T) {
 
 	const secret = "the eagle lands at midnight"
 	ub.send("/msg alice " + secret + "\r")
-	ub.waitFor("to alice sent (sealed to 2 keys;") // alice's and bob's
+	ub.waitFor("[sealed] #") // the one confirmation: the sealed line
 	scr := ua.waitFor("[sealed] #")
 	if !strings.Contains(scr, "from bob") || !strings.Contains(scr, "inbox") {
 		t.Fatalf("alice's screen:\n%s", scr)

@@ -51,6 +51,10 @@ type (
 		lines []string
 		err   error
 	}
+	// inputCutMsg says the SSH layer dropped input past the line limit. It
+	// goes to the scrollback, not the notice line: the bytes that keep
+	// arriving would clear a notice before anyone read it.
+	inputCutMsg struct{ text string }
 )
 
 // Chat is what the model needs from the server: a way to post a line. It is
@@ -113,6 +117,9 @@ type ModelConfig struct {
 	// Prefs: the user's saved theme, timestamps ("time", "datetime",
 	// "off") and bell ("mentions", "all", "off") settings.
 	Theme, Timestamps, Bell string
+	// NoColour: the terminal shows no colour (NO_COLOR, or its TERM), so
+	// only the mono theme applies.
+	NoColour bool
 	// MakeStyles builds the styles of a theme on this session's renderer
 	// (nil: themes cannot change).
 	MakeStyles func(theme string) *Styles
@@ -156,6 +163,7 @@ type Model struct {
 	rooms  roomViews
 	chrome chrome
 	ed     lineEditor
+	note   noticeLine // feedback of this session's own, apart from the rooms
 
 	sending  int
 	quitting bool
@@ -214,6 +222,9 @@ func NewModel(cfg ModelConfig) *Model {
 	}
 	m.rooms.open(RoomState{Name: cfg.RoomName, Topic: cfg.Topic, Members: cfg.Members, Backlog: cfg.Backlog, LastRead: cfg.LastRead})
 	m.addLocal(m.format.notice, m.welcome())
+	if cfg.Fingerprint != "" {
+		m.addLocal(m.format.notice, "The server's host key is "+cfg.Fingerprint+" (the status line shows its start).")
+	}
 	for _, n := range cfg.Notices {
 		m.addLocal(m.format.notice, n)
 	}
@@ -270,7 +281,7 @@ func (m *Model) Init() tea.Cmd {
 }
 
 func (m *Model) paneWidth() int  { return m.chrome.paneWidth(m.width) }
-func (m *Model) paneHeight() int { return max(m.height-2, 0) }
+func (m *Model) paneHeight() int { return max(m.height-2-m.noticeRows(), 0) }
 
 // Update implements tea.Model. A model that draws itself paints at once
 // when its last frame is older than a frame interval, and otherwise holds
@@ -329,12 +340,18 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err == nil {
 			m.applySetting(msg.cmd, msg.arg)
 		}
-		for _, l := range msg.lines {
-			m.addLocal(m.format.notice, l)
+		if transientResults[msg.cmd] && len(msg.lines) == 1 {
+			m.notify(m.format.notice, msg.lines[0])
+		} else {
+			for _, l := range msg.lines {
+				m.addLocal(m.format.notice, l)
+			}
 		}
 		if msg.err != nil {
 			m.failed(msg.input, userError(msg.err))
 		}
+	case inputCutMsg:
+		m.addLocal(m.format.errorStyle, msg.text)
 	case tea.WindowSizeMsg:
 		m.width, m.height = drawCols(msg.Width), drawRows(msg.Height)
 		if m.scr != nil {
@@ -400,6 +417,7 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 		m.rooms.scroll(-3)
 	case tea.MouseButtonLeft:
 		if msg.Action == tea.MouseActionPress && msg.Y == m.height-1 && msg.X >= m.buttonX() {
+			m.clearNotice()
 			return m.submit()
 		}
 	}
@@ -411,6 +429,9 @@ func (m *Model) buttonX() int { return m.width - len(sendButton) }
 // key routes a key: what ends, sends or moves between rooms and through
 // the scrollback is the model's; the rest edits the line.
 func (m *Model) key(k tea.KeyMsg) tea.Cmd {
+	if k.Type != tea.KeyTab {
+		m.clearNotice() // the next key replaces a notice; Tab's list stays
+	}
 	switch k.Type {
 	case tea.KeyCtrlC, tea.KeyCtrlD:
 		if k.Type == tea.KeyCtrlD && !m.ed.empty() {
@@ -427,7 +448,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	case tea.KeyTab:
 		list := m.ed.complete(completions{commands: m.commands, rooms: m.rooms.sortedNames, members: m.rooms.cur.members})
 		if list != "" {
-			m.addLocal(m.format.notice, list)
+			m.notify(m.format.notice, list)
 		}
 		return nil
 	case tea.KeyF2:
@@ -449,7 +470,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if _, cut := m.ed.edit(k); cut {
-		m.addLocal(m.format.errorStyle, fmt.Sprintf("a message is at most %d characters: the rest was not typed", m.cfg.MaxMessage))
+		m.notify(m.format.errorStyle, fmt.Sprintf("a message is at most %d characters: the rest was not typed", m.cfg.MaxMessage))
 	}
 	return nil
 }
@@ -478,6 +499,7 @@ func (m *Model) submit() tea.Cmd {
 // restyle redraws everything after a change of looks.
 func (m *Model) restyle() {
 	m.chrome.sideChanged()
+	m.note.invalidate()
 	m.ed.invalidate()
 	m.rooms.reflow()
 }

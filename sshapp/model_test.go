@@ -347,7 +347,7 @@ func TestWelcomeInABigRoom(t *testing.T) {
 	}
 	m := NewModel(ModelConfig{User: "user000", Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, Members: members})
 	v := checkView(t, m, 80, 24)
-	if !strings.Contains(v, "user019 and 280 more (/who\nlists everyone)") || strings.Contains(v, "user020") {
+	if !strings.Contains(v, "user019 and 280\n  more (/who lists everyone)") || strings.Contains(v, "user020") {
 		t.Fatalf("welcome in a room of 300:\n%s", v)
 	}
 	if w := m.welcome(); !strings.HasPrefix(w, "Welcome to #lobby, user000. Online (300): user000, user001,") {

@@ -54,10 +54,8 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 		body = func(s string) string { return st.Notice.Render(s) }
 	case room.KindPrivate:
 		to := textsafe.Sanitize(m.To, false)
+		// One form for both ends, so a conversation reads the same way up.
 		label := "[private] " + from + " → " + to + ": "
-		if from == me {
-			label = "[private to " + to + "] "
-		}
 		plainPrefix = ts + label
 		prefix = st.Time.Render(ts) + st.Private.Render(label)
 		body = func(s string) string { return st.Private.Render(s) }
@@ -92,9 +90,26 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 	return wrapWithPrefix(prefix, plainPrefix, text, width, body)
 }
 
-// localLine renders a notice that only this session sees (help, errors).
+// localLines renders a notice that only this session sees (help, errors).
+// Wrapped rows hang under the text (see hangingWrap), so a notice that
+// wraps never reads as a new one starting at column 0.
 func localLines(style func(string) string, text string, width int) []line {
-	return wrapWithPrefix("", "", textsafe.Sanitize(text, true), width, style)
+	if width < 8 {
+		width = 8
+	}
+	var out []line
+	for _, para := range strings.Split(textsafe.Sanitize(text, true), "\n") {
+		for _, r := range hangingWrap(para, width) {
+			w := ansi.StringWidth(r)
+			styled := r
+			if style != nil && strings.TrimSpace(r) != "" {
+				lead := len(r) - len(strings.TrimLeft(r, " "))
+				styled = r[:lead] + style(r[lead:])
+			}
+			out = append(out, line{text: styled, width: w})
+		}
+	}
+	return out
 }
 
 func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(string) string) []line {

@@ -23,20 +23,20 @@ func TestModelRoomsSwitchAndUnread(t *testing.T) {
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 100, Height: 24, Chat: chat, Members: []string{"alice", "bob"},
 		Rooms: []RoomState{{Name: "go", Topic: "gophers", Members: []string{"alice"}, Backlog: []room.Message{{ID: 3, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "old go talk"}}}}})
 	v := checkView(t, m, 100, 24)
-	if !strings.Contains(v, "alice · #lobby · 2 here · #go ·") {
+	if !strings.Contains(v, "alice · #lobby · 2 here · #go ") {
 		t.Fatalf("other rooms not in the status line:\n%s", v)
 	}
 	// A message in #go while the lobby is on screen: unread, not shown.
 	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 4, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "hey alice, in go"})})
 	v = checkView(t, m, 100, 24)
-	if strings.Contains(v, "hey alice, in go") || !strings.Contains(v, "#lobby · 2 here · #go @ ·") {
+	if strings.Contains(v, "hey alice, in go") || !strings.Contains(v, "#lobby · 2 here · #go (1) @ ") {
 		t.Fatalf("unread mention not marked:\n%s", v)
 	}
 	// The side panel lists the rooms instead, with the same marks.
 	typeText(m, "/panel on")
 	enter(m)
 	v = checkView(t, m, 100, 24)
-	if !strings.Contains(v, "│ Rooms") || !strings.Contains(v, "▸ #lobby") || !strings.Contains(v, "│   #go @") || strings.Contains(v, "here · #go") {
+	if !strings.Contains(v, "│ Rooms") || !strings.Contains(v, "▸ #lobby") || !strings.Contains(v, "│   #go (1) @") || strings.Contains(v, "here · #go") {
 		t.Fatalf("side panel does not list the rooms:\n%s", v)
 	}
 	if len(chat.commands) == 0 || chat.commands[len(chat.commands)-1] != "panel on" {

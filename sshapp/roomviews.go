@@ -90,7 +90,15 @@ func (rv *roomViews) open(r RoomState) *view {
 	}
 	notice := rv.format.notice
 	marked := r.LastRead == 0
-	for i, b := range r.Backlog {
+	backlog := r.Backlog
+	// The user's own join, stored as they entered, is news of now, not an
+	// earlier message: it goes under the marker, not above it.
+	var ownJoin *room.Message
+	if n := len(backlog); n > 0 && backlog[n-1].Kind == room.KindJoin && backlog[n-1].From == rv.format.user {
+		ownJoin, backlog = &backlog[n-1], backlog[:n-1]
+		v.lastID = ownJoin.ID
+	}
+	for i, b := range backlog {
 		if !marked && b.ID > r.LastRead {
 			rv.addTo(v, entry{local: "— new since your last visit —", style: notice})
 			marked = true
@@ -98,12 +106,15 @@ func (rv *roomViews) open(r RoomState) *view {
 		if b.ID > v.lastID {
 			v.lastID = b.ID
 		}
-		if !rv.hidden(&r.Backlog[i]) {
-			rv.addTo(v, entry{msg: &r.Backlog[i]})
+		if !rv.hidden(&backlog[i]) {
+			rv.addTo(v, entry{msg: &backlog[i]})
 		}
 	}
-	if len(r.Backlog) > 0 {
-		rv.addTo(v, entry{local: "— " + plural(len(r.Backlog), "earlier message", "earlier messages") + " above —", style: notice})
+	if len(backlog) > 0 {
+		rv.addTo(v, entry{local: "— " + plural(len(backlog), "earlier message", "earlier messages") + " above —", style: notice})
+	}
+	if ownJoin != nil {
+		rv.addTo(v, entry{msg: ownJoin})
 	}
 	if r.Name != rv.lobby {
 		note := fmt.Sprintf("You are in #%s. Here (%d): %s.", r.Name, len(r.Members), someNames(r.Members))

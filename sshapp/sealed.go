@@ -73,52 +73,52 @@ func (s *Server) recipientsOf(users ...string) ([]age.Recipient, error) {
 // keys it is sealed to their keys and the sender's, and only the ciphertext
 // is stored and relayed: the plaintext is forgotten here. Without keys it
 // reaches the recipient's live sessions only and is never stored.
-func (s *Server) privateMessage(ctx context.Context, from, to, text string) (string, error) {
+func (s *Server) privateMessage(ctx context.Context, from, to, text string) (notice string, sealed bool, err error) {
 	to = accounts.Normalize(strings.TrimPrefix(strings.TrimSpace(to), "@"))
 	if err := accounts.ValidateUsername(to); err != nil {
-		return "", err
+		return "", false, err
 	}
 	target, ok := s.acc.Get(to)
 	if !ok {
-		return "", fmt.Errorf("no user %s", quoteName(to))
+		return "", false, fmt.Errorf("no user %s", quoteName(to))
 	}
 	text = strings.TrimSpace(textsafe.Sanitize(text, true))
 	if text == "" {
-		return "", errors.New("empty message")
+		return "", false, errors.New("empty message")
 	}
 	if n := len([]rune(text)); n > s.conf().MaxMessage {
-		return "", fmt.Errorf("message too long: %d characters, at most %d", n, s.conf().MaxMessage)
+		return "", false, fmt.Errorf("message too long: %d characters, at most %d", n, s.conf().MaxMessage)
 	}
 	if err := s.checkMuted(from); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := s.checkFlood(from); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if len(target.Keys) == 0 {
 		if _, err := s.room.SendPrivate(from, to, text); err != nil {
 			if errors.Is(err, room.ErrNotOnline) {
-				return "", fmt.Errorf("%s is offline; not sent. Messages can wait for %s once they upload a key (keys add)", to, to)
+				return "", false, fmt.Errorf("%s is offline; not sent. Messages can wait for %s once they upload a key (keys add)", to, to)
 			}
-			return "", err
+			return "", false, err
 		}
-		return fmt.Sprintf("private message to %s delivered to their open sessions (not stored: %s has no key)%s", to, to, s.awayNote(to)), nil
+		return fmt.Sprintf("private message to %s delivered to their open sessions (not stored: %s has no key)%s", to, to, s.awayNote(to)), false, nil
 	}
 	recipients, err := s.recipientsOf(to, from)
 	if err != nil {
 		s.log.Error("build recipients", "user", safeName(to), "err", err)
-		return "", errors.New("could not seal to this user's keys")
+		return "", false, errors.New("could not seal to this user's keys")
 	}
 	armored, err := seal(recipients, text)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	m, err := s.room.Publish(ctx, room.Message{Kind: room.KindSealed, From: from, To: to, Text: armored})
 	if err != nil {
 		s.log.Error("sealed message not saved", "user", safeName(from), "err", err)
-		return "", notSaved(err)
+		return "", false, notSaved(err)
 	}
-	return fmt.Sprintf("sealed message #%d to %s sent (sealed to %s; the server keeps only ciphertext)%s", m.ID, to, plural(len(recipients), "key", "keys"), s.awayNote(to)), nil
+	return fmt.Sprintf("sealed message #%d to %s sent (sealed to %s; the server keeps only ciphertext)%s", m.ID, to, plural(len(recipients), "key", "keys"), s.awayNote(to)), true, nil
 }
 
 // checkArmoredAge accepts only a well-formed armored age file: the armor
@@ -194,4 +194,13 @@ func sealedFor(user string, sent bool) func(history.Entry) bool {
 	return func(e history.Entry) bool {
 		return e.Kind == string(room.KindSealed) && (e.To == user || sent && e.From == user)
 	}
+}
+
+// awayOnly turns an away note (" (bob is away: lunch)") into a line of its
+// own, or nothing when there is none.
+func awayOnly(note string) []string {
+	if note == "" {
+		return nil
+	}
+	return []string{strings.TrimSuffix(strings.TrimPrefix(note, " ("), ")")}
 }

@@ -190,19 +190,18 @@ func (s *Server) backlog(user string, n int, name string, keep func(history.Entr
 
 // colorProfile picks the colours from what the client said about its
 // terminal, without querying it: a query would wait on clients that never
-// answer and could eat the user's first keystrokes.
+// answer and could eat the user's first keystrokes. Without colour (see
+// colourless) the profile still draws bold, reverse and underline.
 func colorProfile(sess ssh.Session, term string) termenv.Profile {
+	if colourless(sess.Environ(), term) {
+		return termenv.ANSI // with the mono theme: attributes, no colour
+	}
 	for _, e := range sess.Environ() {
-		if strings.HasPrefix(e, "NO_COLOR=") {
-			return termenv.Ascii
-		}
 		if e == "COLORTERM=truecolor" || e == "COLORTERM=24bit" {
 			return termenv.TrueColor
 		}
 	}
 	switch {
-	case term == "" || term == "dumb":
-		return termenv.Ascii
 	case strings.Contains(term, "256color"), strings.Contains(term, "kitty"), strings.Contains(term, "alacritty"):
 		return termenv.ANSI256
 	}
@@ -235,7 +234,8 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowSta
 	prefs, _ := s.acc.Prefs(user)
 	profile := colorProfile(sess, pty.Term)
 	theme := prefs.Theme
-	if profile == termenv.Ascii {
+	noColour := colourless(sess.Environ(), pty.Term)
+	if noColour {
 		theme = "mono" // NO_COLOR, or a terminal without colour
 	} else if theme == "" {
 		theme = "dark"
@@ -260,6 +260,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowSta
 		Styles:      s.styles.get(profile, theme),
 		MakeStyles:  func(t string) *Styles { return s.styles.get(profile, t) },
 		Theme:       theme,
+		NoColour:    noColour,
 		Timestamps:  prefs.Timestamps,
 		Bell:        prefs.Bell,
 		LastRead:    lastRead,
@@ -289,7 +290,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowSta
 	var p *tea.Program
 	input := newInputReader(ctx, sess, s.guards.sess.MaxInputLine, func(msg string) {
 		s.log.Info("input line cut", "user", safeName(user), "remote", remote(sess.Context()))
-		p.Send(commandMsg{err: errors.New(msg)})
+		p.Send(inputCutMsg{text: msg})
 	})
 	p = tea.NewProgram(model,
 		tea.WithInput(input),

@@ -63,7 +63,7 @@ func (m *Model) togglePanel() tea.Cmd {
 func (m *Model) setPanel(arg, input string) tea.Cmd {
 	m.applySetting("panel", arg)
 	if arg == "on" && m.width < minWhoScreen {
-		m.addLocal(m.format.notice, fmt.Sprintf("The side panel shows on terminals at least %d columns wide.", minWhoScreen))
+		m.notify(m.format.notice, fmt.Sprintf("The side panel shows on terminals at least %d columns wide.", minWhoScreen))
 	}
 	return m.serverCommand("panel", arg, input)
 }
@@ -122,12 +122,19 @@ func (m *Model) command(text string) tea.Cmd {
 		}
 		return m.serverCommand("msg", m.lastPrivate+" "+args, text)
 	case "theme":
+		if arg == "" && m.cfg.NoColour {
+			m.notify(m.format.notice, "Theme: mono, as this terminal shows no colour (NO_COLOR is set, or its TERM has none)")
+			return nil
+		}
 		if arg == "" {
-			m.addLocal(m.format.notice, "Theme: "+m.format.st.Theme()+". Choose one: /theme "+strings.Join(Themes, "|"))
+			m.notify(m.format.notice, "Theme: "+m.format.st.Theme()+". Choose one: /theme "+strings.Join(Themes, "|"))
 			return nil
 		}
 		if !slices.Contains(Themes, arg) || m.cfg.MakeStyles == nil {
 			return m.failed(text, "themes: "+strings.Join(Themes, ", "))
+		}
+		if m.cfg.NoColour && arg != "mono" {
+			return m.failed(text, noColourTheme(arg))
 		}
 		return m.serverCommand(cmd.name, arg, text)
 	case "timestamps":
@@ -166,7 +173,7 @@ func (m *Model) command(text string) tea.Cmd {
 // failed says why a command was refused and gives it back to the input
 // line to be fixed.
 func (m *Model) failed(input, why string) tea.Cmd {
-	m.addLocal(m.format.errorStyle, why)
+	m.notify(m.format.errorStyle, why)
 	m.ed.restore(input)
 	return nil
 }

@@ -185,7 +185,7 @@ func (s *Server) loginNotices(sess ssh.Session, user string, lastRead uint64) []
 		case !complete:
 			out = append(out, fmt.Sprintf("Private messages may have arrived while you were away (%d among the newest %d messages). %s", len(es), loginScanLines, open))
 		case len(es) > 0:
-			out = append(out, fmt.Sprintf("%d private messages while you were away. %s", len(es), open))
+			out = append(out, fmt.Sprintf("%s while you were away. %s", plural(len(es), "private message", "private messages"), open))
 		}
 	}
 	return out

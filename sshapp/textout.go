@@ -1,6 +1,7 @@
 package sshapp
 
 import (
+	"errors"
 	"fmt"
 	"securechat/textsafe"
 	"strings"
@@ -49,7 +50,7 @@ func textLine(m room.Message) string {
 
 // errRoomMissing is a --room without a name; most often the shell took an
 // unquoted "#go" and everything after it for a comment.
-var errRoomMissing = fmt.Errorf("%w: --room needs a room name: write --room go, or quote it as --room '#go' (in a shell, # starts a comment)", errUsage)
+var errRoomMissing = errors.New("--room needs a room name: write --room go, or quote it as --room '#go' (in a shell, # starts a comment)")
 
 // roomFlag takes a leading "--room NAME" (or "--room=NAME") off args.
 func roomFlag(args []string) (string, []string, error) {

@@ -124,12 +124,12 @@ func sealTo(opts sealOptions, in io.Reader, out, errw io.Writer) error {
 		if err := kk.save(opts.KnownKeysPath); err != nil {
 			return err
 		}
-		fmt.Fprintf(errw, "%s: first time sealing to %s; remembered keys: %s\n", progName, opts.User, strings.Join(kk[opts.User], " , "))
+		fmt.Fprintf(errw, "%s: first time sealing to %s; remembered keys: %s\n", progName, opts.User, strings.Join(kk[opts.User], ", "))
 	case trustReplaced:
 		if err := kk.save(opts.KnownKeysPath); err != nil {
 			return err
 		}
-		fmt.Fprintf(errw, "%s: accepted new keys for %s; remembered keys: %s\n", progName, opts.User, strings.Join(kk[opts.User], " , "))
+		fmt.Fprintf(errw, "%s: accepted new keys for %s; remembered keys: %s\n", progName, opts.User, strings.Join(kk[opts.User], ", "))
 	}
 	if _, err := out.Write(armored); err != nil {
 		return fmt.Errorf("write: %w", err)

@@ -88,6 +88,9 @@ func TestKnownKeys(t *testing.T) {
 	if !strings.HasPrefix(errOut, wantNotice) || !strings.Contains(errOut, k1.Fingerprint) || !strings.Contains(errOut, k2.Fingerprint) {
 		t.Errorf("first use notice %q", errOut)
 	}
+	if strings.Contains(errOut, " ,") {
+		t.Errorf("first use notice has a space before a comma: %q", errOut)
+	}
 	assertKnown(t, known, "bob "+k1.Fingerprint, "bob "+k2.Fingerprint, "carol "+k3.Fingerprint)
 
 	// Same set, in another order and with a duplicate: silent.
