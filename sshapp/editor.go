@@ -27,6 +27,9 @@ type lineEditor struct {
 	// while recalling (len(history) when not recalling).
 	history []string
 	histAt  int
+	// draft is the unsent line the user was typing when Up began a
+	// recall; Down past the newest input gives it back.
+	draft []rune
 	// lastTab is the word the last Tab completed, so that a second Tab on
 	// it does not list the candidates again.
 	lastTab string
@@ -55,8 +58,12 @@ func (e *lineEditor) line() string { return strings.TrimSpace(string(e.input)) }
 
 func (e *lineEditor) empty() bool { return len(e.input) == 0 }
 
-// clear empties the line, keeping its storage.
-func (e *lineEditor) clear() { e.input, e.cursor = e.input[:0], 0 }
+// clear empties the line, keeping its storage but not what it held: a
+// sealed message's plaintext must not linger in the session.
+func (e *lineEditor) clear() {
+	clear(e.input)
+	e.input, e.cursor = e.input[:0], 0
+}
 
 // set replaces the line and puts the cursor at its end.
 func (e *lineEditor) set(s string) {
@@ -165,16 +172,45 @@ func (e *lineEditor) remember(text string) {
 	e.histAt = len(e.history)
 }
 
-// recall moves through earlier inputs: -1 older, +1 newer; past the newest
-// the line is empty again.
+// recallable is what Up may give back of a command: a private message
+// (/msg USER TEXT, /reply TEXT) keeps the command and the name but not
+// the words, since a sealed message's plaintext must not stay in the
+// session after it was sealed.
+func recallable(cmd string) string {
+	name, rest, _ := strings.Cut(cmd, " ")
+	switch strings.ToLower(name) {
+	case "/reply":
+		if strings.TrimSpace(rest) != "" {
+			return name + " "
+		}
+	case "/msg":
+		to, text, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
+		if strings.TrimSpace(text) != "" {
+			return name + " " + to + " "
+		}
+	}
+	return cmd
+}
+
+// recall moves through earlier inputs: -1 older, +1 newer. The line being
+// typed when the recall began is kept as the draft, and past the newest
+// input it is given back, as shells do.
 func (e *lineEditor) recall(dir int) {
 	if len(e.history) == 0 {
 		return
 	}
 	at := min(max(e.histAt+dir, 0), len(e.history))
+	if at == e.histAt {
+		return
+	}
+	if e.histAt == len(e.history) {
+		e.draft = append(e.draft[:0], e.input...)
+	}
 	e.histAt = at
 	if at == len(e.history) {
-		e.set("")
+		e.set(string(e.draft))
+		clear(e.draft)
+		e.draft = e.draft[:0]
 		return
 	}
 	e.set(e.history[at])

@@ -458,7 +458,7 @@ func (m *Model) submit() tea.Cmd {
 	}
 	m.ed.clear()
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
-		m.ed.remember(text)
+		m.ed.remember(recallable(text))
 		return m.command(text)
 	}
 	m.ed.remember(text)
