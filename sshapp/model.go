@@ -116,6 +116,10 @@ type ModelConfig struct {
 	// LastRead is the last message this user saw in an earlier visit; the
 	// backlog marks where newer ones start.
 	LastRead uint64
+	// LastPrivate is who last sent this user a sealed message, found in
+	// the history at login, so /reply answers messages that came while
+	// the user was away.
+	LastPrivate string
 	// Notices are shown after the welcome (message of the day, messages
 	// that waited while the user was away).
 	Notices []string
@@ -200,6 +204,8 @@ func NewModel(cfg ModelConfig) *Model {
 			stamps: cfg.Timestamps, cache: cfg.Cache, profile: cfg.Profile},
 		chrome: newChrome(cfg.User, cfg.Fingerprint, cfg.Panel),
 		ed:     newLineEditor(cfg.MaxMessage),
+
+		lastPrivate: cfg.LastPrivate,
 	}
 	m.rooms = newRoomViews(m.format, &m.chrome, cfg.RoomName, cfg.Scrollback, m.paneWidth(), m.paneHeight(), cfg.Ignore)
 	m.pace = newFramePacer(cfg.FPS, cfg.FrameBurst, m.PaintHeld)

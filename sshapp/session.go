@@ -337,6 +337,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		Rooms:       rooms,
 		Topic:       s.room.Topic(room.Lobby),
 		Notices:     s.loginNotices(sess, user, lastRead),
+		LastPrivate: s.lastSealedSender(user),
 		Chat: sessionChat{s: s, user: user, ctx: ctx, sub: sub, sess: sess, bell: func() {
 			_, _ = sess.Write([]byte{'\a'})
 		}},
