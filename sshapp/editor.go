@@ -21,7 +21,9 @@ const sendButton = "[ Send ]"
 type lineEditor struct {
 	input  []rune
 	cursor int
-	max    int // the longest line in characters
+	max    int // the most the input holds, in characters
+	// prefix is shown before the prompt (the outbox's count).
+	prefix string
 
 	// history of this user's own inputs for Up/Down; histAt indexes it
 	// while recalling (len(history) when not recalling).
@@ -49,6 +51,7 @@ type inputState struct {
 	cursor int
 	width  int
 	theme  string
+	prefix string
 }
 
 func newLineEditor(max int) lineEditor { return lineEditor{max: max} }
@@ -78,6 +81,20 @@ func (e *lineEditor) restore(s string) {
 		e.set(s)
 	}
 }
+
+// takeBack gives back text the program could not send, before whatever is
+// being typed now, so nothing is lost either way.
+func (e *lineEditor) takeBack(s string) {
+	if e.empty() {
+		e.set(s)
+		return
+	}
+	e.input = append([]rune(s+"\n"), e.input...)
+	e.cursor = len(e.input)
+}
+
+// setPrefix sets what is shown before the prompt.
+func (e *lineEditor) setPrefix(p string) { e.prefix = p }
 
 // edit applies an editing key and reports whether it was one; cut is set
 // when typed text did not fit the message limit and was not taken.
@@ -122,6 +139,11 @@ func (e *lineEditor) edit(k tea.KeyMsg) (handled, cut bool) {
 	case tea.KeySpace:
 		return true, e.insert([]rune{' '})
 	case tea.KeyRunes:
+		if k.Paste {
+			// A bracketed paste keeps its line breaks: multi-line
+			// messages exist, and a pasted block should read as pasted.
+			return true, e.insertText(k.Runes, true)
+		}
 		return true, e.insert(k.Runes)
 	default:
 		return false, false
@@ -138,8 +160,11 @@ func (e *lineEditor) deleteAt(i int) {
 // insert types runes at the cursor. Control characters never enter the
 // line, and the line never grows past the message limit: what does not fit
 // is refused and insert reports it, so the user can be told it was cut.
-func (e *lineEditor) insert(rs []rune) (cut bool) {
-	clean := []rune(textsafe.Sanitize(string(rs), false))
+func (e *lineEditor) insert(rs []rune) (cut bool) { return e.insertText(rs, false) }
+
+// insertText is insert, keeping line breaks when multiline.
+func (e *lineEditor) insertText(rs []rune, multiline bool) (cut bool) {
+	clean := []rune(textsafe.Sanitize(string(rs), multiline))
 	room := e.max - len(e.input)
 	if len(clean) > room {
 		clean = clean[:max(room, 0)]
@@ -162,7 +187,13 @@ func (e *lineEditor) insertNewline() {
 }
 
 // remember keeps what the user typed for Up/Down, without repeats in a row.
+// A draft longer than one message (a long paste) is not kept: the history
+// would hold a hundred of them.
 func (e *lineEditor) remember(text string) {
+	if len(text) > 4*e.max/draftMessages {
+		e.histAt = len(e.history)
+		return
+	}
 	if n := len(e.history); n == 0 || e.history[n-1] != text {
 		e.history = append(e.history, text)
 		if len(e.history) > 100 {
@@ -285,7 +316,7 @@ func (e *lineEditor) invalidate() { e.cache = "" }
 // view is the drawn line and its width, drawn again only when something it
 // shows changed: idle frames cost no styling.
 func (e *lineEditor) view(st *Styles, width int) (string, int) {
-	k := inputState{cursor: e.cursor, width: width, theme: st.Theme()}
+	k := inputState{cursor: e.cursor, width: width, theme: st.Theme(), prefix: e.prefix}
 	if k != e.cacheKey || e.cache == "" || !slices.Equal(e.input, e.cacheRunes) {
 		e.cache, e.cacheKey = e.draw(st, width), k
 		e.cacheRunes = append(e.cacheRunes[:0], e.input...)
@@ -297,10 +328,13 @@ func (e *lineEditor) view(st *Styles, width int) (string, int) {
 // draw draws "> text" with a block cursor, scrolled horizontally so the
 // cursor is always visible, and the Send button at the right edge.
 func (e *lineEditor) draw(st *Styles, width int) string {
-	prompt := "> "
-	field := width - len(prompt) - len(sendButton) - 1
+	prompt := e.prefix + "> "
+	field := width - ansi.StringWidth(prompt) - len(sendButton) - 1
 	if field < 4 {
-		return st.Prompt.Render(prompt)
+		prompt = "> "
+		if field = width - len(prompt) - len(sendButton) - 1; field < 4 {
+			return st.Prompt.Render(prompt)
+		}
 	}
 	// Find the first rune to show so the cursor fits in the field.
 	start := 0

@@ -97,7 +97,10 @@ type ModelConfig struct {
 	Scrollback int
 	// MaxMessage is the longest message in characters (default 2000).
 	MaxMessage int
-	Location   *time.Location
+	// MaxDraft is the most the input, and the outbox, each hold in
+	// characters (default draftMessages messages).
+	MaxDraft int
+	Location *time.Location
 	// Cache shares formatted messages between sessions (nil: no sharing);
 	// Profile is this session's colour profile, part of the cache key.
 	Cache   *formatCache
@@ -159,6 +162,7 @@ type Model struct {
 	ed     lineEditor
 
 	sending  int
+	out      outbox // what was sent and not taken yet (outbox.go)
 	quitting bool
 	exitErr  error
 
@@ -184,6 +188,9 @@ func NewModel(cfg ModelConfig) *Model {
 	if cfg.MaxMessage <= 0 {
 		cfg.MaxMessage = 2000
 	}
+	if cfg.MaxDraft <= 0 {
+		cfg.MaxDraft = draftMessages * cfg.MaxMessage
+	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
@@ -203,7 +210,7 @@ func NewModel(cfg ModelConfig) *Model {
 		format: &formatter{st: cfg.Styles, user: cfg.User, inboxHint: cfg.InboxHint, loc: cfg.Location,
 			stamps: cfg.Timestamps, cache: cfg.Cache, profile: cfg.Profile},
 		chrome: newChrome(cfg.User, cfg.Fingerprint, cfg.Panel),
-		ed:     newLineEditor(cfg.MaxMessage),
+		ed:     newLineEditor(cfg.MaxDraft),
 
 		lastPrivate: cfg.LastPrivate,
 	}
@@ -317,12 +324,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.quitting = true
 		return m, tea.Quit
 	case sentMsg:
-		m.sending--
-		if msg.err != nil {
-			m.addLocal(m.format.errorStyle, "not sent: "+userError(msg.err))
-			// Lose nothing: give the text back if the line is free.
-			m.ed.restore(msg.text)
-		}
+		return m, m.sent(msg)
+	case outboxRetryMsg:
+		return m, m.retry(msg)
 	case commandMsg:
 		if msg.err == nil && (msg.cmd == "ignore" || msg.cmd == "unignore") && msg.arg != "" {
 			m.rooms.ignore[msg.arg] = msg.cmd == "ignore"
@@ -432,6 +436,9 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 			m.addLocal(m.format.notice, list)
 		}
 		return nil
+	case tea.KeyEsc:
+		m.takeBackWaiting()
+		return nil
 	case tea.KeyF2:
 		return m.togglePanel()
 	case tea.KeyCtrlN:
@@ -451,7 +458,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if _, cut := m.ed.edit(k); cut {
-		m.addLocal(m.format.errorStyle, fmt.Sprintf("a message is at most %d characters: the rest was not typed", m.cfg.MaxMessage))
+		m.addLocal(m.format.errorStyle, fmt.Sprintf("the input holds at most %d characters (%d messages): the rest was not typed", m.cfg.MaxDraft, m.cfg.MaxDraft/m.cfg.MaxMessage))
 	}
 	return nil
 }
@@ -472,9 +479,7 @@ func (m *Model) submit() tea.Cmd {
 	if m.cfg.Chat == nil {
 		return nil
 	}
-	m.sending++
-	chat, room := m.cfg.Chat, m.rooms.cur.name
-	return func() tea.Msg { return sentMsg{text: text, err: chat.Send(room, text)} }
+	return m.queue(m.rooms.cur.name, text)
 }
 
 // restyle redraws everything after a change of looks.
