@@ -55,7 +55,9 @@ type (
 // Chat is what the model needs from the server: a way to post a line. It is
 // called from a tea.Cmd, never from Update, since storing waits for the disk.
 type Chat interface {
-	// Send posts text to a room.
+	// Send posts text to a room. A slowDown error is not a refusal: the
+	// user's flood allowance has no room yet, and the outbox sends the
+	// line again after the wait it names.
 	Send(room, text string) error
 	// Command runs a command that needs the server (/msg, /keys), from the
 	// room the user is looking at, and returns the lines to show.

@@ -190,3 +190,36 @@ func TestSplitMessage(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplitMessage: every part fits, none is blank, and together they
+// hold every character of the text that is not a space or line break, in
+// order: a split never loses words.
+func FuzzSplitMessage(f *testing.F) {
+	for _, s := range []string{"", "a", "0123 5678 abcdef", "a\n\n\nb", strings.Repeat("x", 25), "é日本\n語 x"} {
+		f.Add(s, 10)
+	}
+	f.Fuzz(func(t *testing.T, text string, max int) {
+		if max < 1 || max > 100 || len(text) > 2000 {
+			t.Skip()
+		}
+		parts := splitMessage(text, max)
+		keep := func(s string) string {
+			return strings.Map(func(r rune) rune {
+				if r == ' ' || r == '\n' || r == '\t' || r == '\r' || r == '\v' || r == '\f' || r == 0x85 || r == 0xA0 || strings.TrimSpace(string(r)) == "" {
+					return -1
+				}
+				return r
+			}, s)
+		}
+		var joined strings.Builder
+		for _, p := range parts {
+			if n := len([]rune(p)); n > max || strings.TrimSpace(p) == "" {
+				t.Fatalf("part %q of %d characters (max %d)", p, n, max)
+			}
+			joined.WriteString(p)
+		}
+		if keep(joined.String()) != keep(text) {
+			t.Fatalf("split %q into %q", text, parts)
+		}
+	})
+}

@@ -102,6 +102,7 @@ var helpText = []string{
 	"  /ban USER [7d] [--addr] [WHY], /unban USER, /motd TEXT (/motd - clears)",
 	"Keys: Enter or a click on [ Send ] sends; Alt+Enter or Ctrl+J: a new line;",
 	"  Tab completes names and commands; Up/Down recall what you typed;",
+	"  Esc takes back lines waiting to be sent ([N to send] by the input);",
 	"  PgUp/PgDn or the mouse wheel scroll; Ctrl+End jumps to the newest;",
 	"  Ctrl+A/E/U/K/W edit the line.",
 }
