@@ -424,8 +424,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		if k.Type == tea.KeyCtrlD && !m.ed.empty() {
 			break // deletes at the cursor
 		}
-		m.quitting = true
-		return tea.Quit
+		return m.quit()
 	case tea.KeyEnter:
 		if k.Alt {
 			m.ed.insertNewline()

@@ -35,6 +35,9 @@ type outbox struct {
 	busy    bool // a send of lines[0] is under way or scheduled
 	waiting bool // lines[0] waits for the rate
 	told    bool // the user was told lines wait, since the outbox was last empty
+	// warned: the user was told lines still wait when they asked to
+	// leave; asking again leaves without them.
+	warned bool
 	// gen numbers the retries, so a retry scheduled before Esc emptied
 	// the outbox cannot send a line a second time.
 	gen int
@@ -78,6 +81,27 @@ func (m *Model) queue(room, text string) tea.Cmd {
 	return m.sendHead()
 }
 
+// quit leaves, unless lines still wait to be sent: then the user is told
+// once, and leaving needs asking again, so a paste still going out is not
+// thrown away by a reflex Ctrl+C.
+func (m *Model) quit() tea.Cmd {
+	if n := len(m.out.lines); n > 0 && !m.out.warned {
+		m.out.warned = true
+		m.addLocal(m.format.errorStyle, fmt.Sprintf("%s still to send: Ctrl+C (or /quit) again leaves without %s; Esc takes %s back into the input.",
+			plural(n, "line is", "lines are"), them(n), them(n)))
+		return nil
+	}
+	m.quitting = true
+	return tea.Quit
+}
+
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
 // sendHead sends the first waiting line.
 func (m *Model) sendHead() tea.Cmd {
 	m.out.waiting = false
@@ -87,6 +111,7 @@ func (m *Model) sendHead() tea.Cmd {
 		return nil
 	}
 	m.out.busy = true
+	m.showOutbox()
 	m.sending++
 	chat, l := m.cfg.Chat, m.out.lines[0]
 	return func() tea.Msg { return sentMsg{text: l.text, err: chat.Send(l.room, l.text)} }

@@ -223,3 +223,22 @@ func FuzzSplitMessage(f *testing.F) {
 		}
 	})
 }
+
+// Leaving while lines still wait asks first: a reflex Ctrl+C does not
+// throw away a paste that is still going out.
+func TestOutboxQuitAsksFirst(t *testing.T) {
+	m := newTestModel(100, 30, &recordingChat{})
+	typeText(m, "one")
+	pressEnter(m) // on its way, not run yet
+	typeText(m, "two")
+	pressEnter(m)
+	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); cmd != nil || m.quitting {
+		t.Fatal("Ctrl+C left with lines waiting")
+	}
+	if v := checkView(t, m, 100, 30); !strings.Contains(v, "2 lines are still to send") {
+		t.Fatalf("not warned:\n%s", v)
+	}
+	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); cmd == nil || !m.quitting {
+		t.Fatal("a second Ctrl+C did not leave")
+	}
+}

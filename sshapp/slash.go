@@ -199,8 +199,7 @@ func (m *Model) command(text string) tea.Cmd {
 		}
 		m.addLocal(m.format.notice, fmt.Sprintf("Online (%d): %s", len(m.rooms.cur.members), strings.Join(m.rooms.cur.members, ", ")))
 	case "/quit", "/exit":
-		m.quitting = true
-		return tea.Quit
+		return m.quit()
 	default:
 		m.addLocal(m.format.errorStyle, fmt.Sprintf("unknown command %s: type /help for the list", textsafe.Sanitize(name, false)))
 	}
