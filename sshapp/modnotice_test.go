@@ -53,4 +53,8 @@ func TestModerationIsShownWithItsReason(t *testing.T) {
 	if !strings.Contains(scr, "spamming links") {
 		t.Fatalf("ban's reason not shown to the room:\n%s", scr)
 	}
+	// Kept in the room's history like its other notices.
+	if r := run(t, alice, "history --room go -n 50", ""); !strings.Contains(r.stdout, "* bob was kicked by alice: 5m of spam") {
+		t.Fatalf("the kick is not in #go's history: %+v", r)
+	}
 }
