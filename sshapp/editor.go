@@ -3,6 +3,7 @@ package sshapp
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -24,6 +25,9 @@ type lineEditor struct {
 	max    int // the most the input holds, in characters
 	// prefix is shown before the prompt (the outbox's count).
 	prefix string
+	// recallMax is the longest input kept for Up/Down (0: any); a long
+	// paste is not worth a hundred copies in the history.
+	recallMax int
 
 	// history of this user's own inputs for Up/Down; histAt indexes it
 	// while recalling (len(history) when not recalling).
@@ -187,10 +191,9 @@ func (e *lineEditor) insertNewline() {
 }
 
 // remember keeps what the user typed for Up/Down, without repeats in a row.
-// A draft longer than one message (a long paste) is not kept: the history
-// would hold a hundred of them.
+// An input longer than recallMax (a long paste) is not kept.
 func (e *lineEditor) remember(text string) {
-	if len(text) > 4*e.max/draftMessages {
+	if e.recallMax > 0 && utf8.RuneCountInString(text) > e.recallMax {
 		e.histAt = len(e.history)
 		return
 	}

@@ -216,6 +216,7 @@ func NewModel(cfg ModelConfig) *Model {
 
 		lastPrivate: cfg.LastPrivate,
 	}
+	m.ed.recallMax = cfg.MaxMessage
 	m.rooms = newRoomViews(m.format, &m.chrome, cfg.RoomName, cfg.Scrollback, m.paneWidth(), m.paneHeight(), cfg.Ignore)
 	m.pace = newFramePacer(cfg.FPS, cfg.FrameBurst, m.PaintHeld)
 	if cfg.Output != nil {

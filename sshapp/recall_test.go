@@ -55,3 +55,14 @@ func TestModelRecallForgetsPrivateText(t *testing.T) {
 		})
 	}
 }
+
+// A paste longer than one message is sent but not kept for Up: a hundred
+// of them would be a lot of memory per session.
+func TestModelRecallSkipsLongPastes(t *testing.T) {
+	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(0), Chat: &recordingChat{}, Width: 80, Height: 24, MaxMessage: 10})
+	enterLine(t, m, "short", 80, 24)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a long paste\nof two lines"), Paste: true})
+	settle(m, pressEnter(m))
+	m.Update(tea.KeyMsg{Type: tea.KeyUp})
+	wantInput(t, m, "Up after a long paste", "short")
+}
