@@ -459,9 +459,11 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		m.rooms.bottom()
 		return nil
 	}
+	before := len(m.ed.input)
 	if _, cut := m.ed.edit(k); cut {
 		m.addLocal(m.format.errorStyle, fmt.Sprintf("the input holds at most %d characters (%d messages): the rest was not typed", m.cfg.MaxDraft, m.cfg.MaxDraft/m.cfg.MaxMessage))
 	}
+	m.saySplit(before)
 	return nil
 }
 

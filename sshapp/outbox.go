@@ -102,6 +102,18 @@ func them(n int) string {
 	return "them"
 }
 
+// saySplit tells the user, before anything is sent, when the input just
+// grew past what one message holds (a paste, usually): Enter will send it
+// as several messages.
+func (m *Model) saySplit(before int) {
+	n := len(m.ed.input)
+	if before > m.cfg.MaxMessage || n <= m.cfg.MaxMessage {
+		return
+	}
+	m.addLocal(m.format.notice, fmt.Sprintf("The input holds %d characters, more than one message holds (%d): Enter sends it as %d messages, split at line breaks.",
+		n, m.cfg.MaxMessage, len(splitMessage(string(m.ed.input), m.cfg.MaxMessage))))
+}
+
 // sendHead sends the first waiting line.
 func (m *Model) sendHead() tea.Cmd {
 	m.out.waiting = false

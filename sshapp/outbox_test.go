@@ -158,6 +158,9 @@ func TestBracketedPaste(t *testing.T) {
 
 	chat.sent = nil
 	paste("aaaa bbbb\ncccc dddd\neeee ffff\ngggg")
+	if v := checkView(t, m, 100, 30); !strings.Contains(v, "Enter sends it as 2 messages") {
+		t.Fatalf("not told before sending that the paste goes as 2 messages:\n%s", v)
+	}
 	settle(m, pressEnter(m))
 	if want := []string{"aaaa bbbb\ncccc dddd", "eeee ffff\ngggg"}; !slices.Equal(chat.sent, want) {
 		t.Fatalf("sent %q, want %q", chat.sent, want)
