@@ -98,8 +98,8 @@ var commandTable = []command{
 	{name: "pubkey", args: "USER", help: "USER's public keys, one a line (an age recipients file)", where: inExec, run: (*Server).pubkeyCmd},
 	{name: "dm", args: "USER", help: "relay a message you sealed yourself (armored age on standard input)", where: inExec, run: (*Server).dmCmd},
 	{name: "inbox", args: inboxArgs, help: "sealed messages to you (--sent: and from you); pipe into securechat-decrypt", where: inExec, run: (*Server).inboxCmd},
-	{name: "kick", args: "USER", help: "end USER's sessions", admin: true, where: inBoth, run: (*Server).moderateCmd},
-	{name: "mute", args: "USER [30m]", help: "USER may not post (for a while)", admin: true, where: inBoth, run: (*Server).moderateCmd},
+	{name: "kick", args: "USER [WHY]", help: "end USER's sessions, telling them and the room why", admin: true, where: inBoth, run: (*Server).moderateCmd},
+	{name: "mute", args: "USER [30m] [WHY]", help: "USER may not post (for a while)", admin: true, where: inBoth, run: (*Server).moderateCmd},
 	{name: "unmute", args: "USER", help: "USER may post again", admin: true, where: inBoth, run: (*Server).moderateCmd},
 	{name: "ban", args: "USER [7d] [--addr] [REASON]", help: "keep USER (and their address) out", admin: true, where: inBoth, run: (*Server).moderateCmd},
 	{name: "unban", args: "USER", help: "lift a ban", admin: true, where: inBoth, run: (*Server).moderateCmd},
@@ -154,6 +154,7 @@ var chatHelpKeys = []string{
 	"  //text          send a line that starts with /",
 	"Keys: Enter or a click on [ Send ] sends; Alt+Enter or Ctrl+J: a new line;",
 	"  Tab completes names and commands; Up/Down recall what you typed;",
+	"  Esc takes back lines waiting to be sent ([N to send] by the input);",
 	"  PgUp/PgDn or the mouse wheel scroll; Ctrl+End jumps to the newest;",
 	"  Ctrl+A/E/U/K/W edit the line. A failed command stays in the line to fix.",
 }

@@ -3,6 +3,7 @@ package sshapp
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -21,12 +22,20 @@ const sendButton = "[ Send ]"
 type lineEditor struct {
 	input  []rune
 	cursor int
-	max    int // the longest line in characters
+	max    int // the most the input holds, in characters
+	// prefix is shown before the prompt (the outbox's count).
+	prefix string
+	// recallMax is the longest input kept for Up/Down (0: any); a long
+	// paste is not worth a hundred copies in the history.
+	recallMax int
 
 	// history of this user's own inputs for Up/Down; histAt indexes it
 	// while recalling (len(history) when not recalling).
 	history []string
 	histAt  int
+	// draft is the unsent line the user was typing when Up began a
+	// recall; Down past the newest input gives it back.
+	draft []rune
 	// lastTab is the word the last Tab completed, so that a second Tab on
 	// it does not list the candidates again.
 	lastTab string
@@ -46,6 +55,7 @@ type inputState struct {
 	cursor int
 	width  int
 	theme  string
+	prefix string
 }
 
 func newLineEditor(max int) lineEditor { return lineEditor{max: max} }
@@ -55,8 +65,12 @@ func (e *lineEditor) line() string { return strings.TrimSpace(string(e.input)) }
 
 func (e *lineEditor) empty() bool { return len(e.input) == 0 }
 
-// clear empties the line, keeping its storage.
-func (e *lineEditor) clear() { e.input, e.cursor = e.input[:0], 0 }
+// clear empties the line, keeping its storage but not what it held: a
+// sealed message's plaintext must not linger in the session.
+func (e *lineEditor) clear() {
+	clear(e.input)
+	e.input, e.cursor = e.input[:0], 0
+}
 
 // set replaces the line and puts the cursor at its end.
 func (e *lineEditor) set(s string) {
@@ -71,6 +85,20 @@ func (e *lineEditor) restore(s string) {
 		e.set(s)
 	}
 }
+
+// takeBack gives back text the program could not send, before whatever is
+// being typed now, so nothing is lost either way.
+func (e *lineEditor) takeBack(s string) {
+	if e.empty() {
+		e.set(s)
+		return
+	}
+	e.input = append([]rune(s+"\n"), e.input...)
+	e.cursor = len(e.input)
+}
+
+// setPrefix sets what is shown before the prompt.
+func (e *lineEditor) setPrefix(p string) { e.prefix = p }
 
 // edit applies an editing key and reports whether it was one; cut is set
 // when typed text did not fit the message limit and was not taken.
@@ -115,6 +143,11 @@ func (e *lineEditor) edit(k tea.KeyMsg) (handled, cut bool) {
 	case tea.KeySpace:
 		return true, e.insert([]rune{' '})
 	case tea.KeyRunes:
+		if k.Paste {
+			// A bracketed paste keeps its line breaks: multi-line
+			// messages exist, and a pasted block should read as pasted.
+			return true, e.insertText(k.Runes, true)
+		}
 		return true, e.insert(k.Runes)
 	default:
 		return false, false
@@ -131,8 +164,11 @@ func (e *lineEditor) deleteAt(i int) {
 // insert types runes at the cursor. Control characters never enter the
 // line, and the line never grows past the message limit: what does not fit
 // is refused and insert reports it, so the user can be told it was cut.
-func (e *lineEditor) insert(rs []rune) (cut bool) {
-	clean := []rune(textsafe.Sanitize(string(rs), false))
+func (e *lineEditor) insert(rs []rune) (cut bool) { return e.insertText(rs, false) }
+
+// insertText is insert, keeping line breaks when multiline.
+func (e *lineEditor) insertText(rs []rune, multiline bool) (cut bool) {
+	clean := []rune(textsafe.Sanitize(string(rs), multiline))
 	room := e.max - len(e.input)
 	if len(clean) > room {
 		clean = clean[:max(room, 0)]
@@ -155,7 +191,12 @@ func (e *lineEditor) insertNewline() {
 }
 
 // remember keeps what the user typed for Up/Down, without repeats in a row.
+// An input longer than recallMax (a long paste) is not kept.
 func (e *lineEditor) remember(text string) {
+	if e.recallMax > 0 && utf8.RuneCountInString(text) > e.recallMax {
+		e.histAt = len(e.history)
+		return
+	}
 	if n := len(e.history); n == 0 || e.history[n-1] != text {
 		e.history = append(e.history, text)
 		if len(e.history) > 100 {
@@ -165,16 +206,45 @@ func (e *lineEditor) remember(text string) {
 	e.histAt = len(e.history)
 }
 
-// recall moves through earlier inputs: -1 older, +1 newer; past the newest
-// the line is empty again.
+// recallable is what Up may give back of a command: a private message
+// (/msg USER TEXT, /reply TEXT) keeps the command and the name but not
+// the words, since a sealed message's plaintext must not stay in the
+// session after it was sealed.
+func recallable(cmd string) string {
+	name, rest, _ := strings.Cut(cmd, " ")
+	switch strings.ToLower(name) {
+	case "/reply":
+		if strings.TrimSpace(rest) != "" {
+			return name + " "
+		}
+	case "/msg":
+		to, text, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
+		if strings.TrimSpace(text) != "" {
+			return name + " " + to + " "
+		}
+	}
+	return cmd
+}
+
+// recall moves through earlier inputs: -1 older, +1 newer. The line being
+// typed when the recall began is kept as the draft, and past the newest
+// input it is given back, as shells do.
 func (e *lineEditor) recall(dir int) {
 	if len(e.history) == 0 {
 		return
 	}
 	at := min(max(e.histAt+dir, 0), len(e.history))
+	if at == e.histAt {
+		return
+	}
+	if e.histAt == len(e.history) {
+		e.draft = append(e.draft[:0], e.input...)
+	}
 	e.histAt = at
 	if at == len(e.history) {
-		e.set("")
+		e.set(string(e.draft))
+		clear(e.draft)
+		e.draft = e.draft[:0]
 		return
 	}
 	e.set(e.history[at])
@@ -249,7 +319,7 @@ func (e *lineEditor) invalidate() { e.cache = "" }
 // view is the drawn line and its width, drawn again only when something it
 // shows changed: idle frames cost no styling.
 func (e *lineEditor) view(st *Styles, width int) (string, int) {
-	k := inputState{cursor: e.cursor, width: width, theme: st.Theme()}
+	k := inputState{cursor: e.cursor, width: width, theme: st.Theme(), prefix: e.prefix}
 	if k != e.cacheKey || e.cache == "" || !slices.Equal(e.input, e.cacheRunes) {
 		e.cache, e.cacheKey = e.draw(st, width), k
 		e.cacheRunes = append(e.cacheRunes[:0], e.input...)
@@ -261,10 +331,13 @@ func (e *lineEditor) view(st *Styles, width int) (string, int) {
 // draw draws "> text" with a block cursor, scrolled horizontally so the
 // cursor is always visible, and the Send button at the right edge.
 func (e *lineEditor) draw(st *Styles, width int) string {
-	prompt := "> "
-	field := width - len(prompt) - len(sendButton) - 1
+	prompt := e.prefix + "> "
+	field := width - ansi.StringWidth(prompt) - len(sendButton) - 1
 	if field < 4 {
-		return st.Prompt.Render(prompt)
+		prompt = "> "
+		if field = width - len(prompt) - len(sendButton) - 1; field < 4 {
+			return st.Prompt.Render(prompt)
+		}
 	}
 	// Find the first rune to show so the cursor fits in the field.
 	start := 0

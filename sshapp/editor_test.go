@@ -13,7 +13,7 @@ import (
 )
 
 func TestModelMessageLimit(t *testing.T) {
-	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, MaxMessage: 10})
+	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, MaxMessage: 5, MaxDraft: 10})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("0123456789abc"), Paste: true})
 	wantInput(t, m, "input", "0123456789")
 	if v := checkView(t, m, 80, 24); !strings.Contains(v, "at most 10 characters") {

@@ -60,7 +60,9 @@ type (
 // Chat is what the model needs from the server: a way to post a line. It is
 // called from a tea.Cmd, never from Update, since storing waits for the disk.
 type Chat interface {
-	// Send posts text to a room.
+	// Send posts text to a room. A slowDown error is not a refusal: the
+	// user's flood allowance has no room yet, and the outbox sends the
+	// line again after the wait it names.
 	Send(room, text string) error
 	// Command runs a command that needs the server (/msg, /keys), from the
 	// room the user is looking at, and returns the lines to show.
@@ -104,7 +106,10 @@ type ModelConfig struct {
 	Scrollback int
 	// MaxMessage is the longest message in characters (default 2000).
 	MaxMessage int
-	Location   *time.Location
+	// MaxDraft is the most the input, and the outbox, each hold in
+	// characters (default draftMessages messages).
+	MaxDraft int
+	Location *time.Location
 	// Cache shares formatted messages between sessions (nil: no sharing);
 	// Profile is this session's colour profile, part of the cache key.
 	Cache   *formatCache
@@ -126,6 +131,10 @@ type ModelConfig struct {
 	// LastRead is the last message this user saw in an earlier visit; the
 	// backlog marks where newer ones start.
 	LastRead uint64
+	// LastPrivate is who last sent this user a sealed message, found in
+	// the history at login, so /reply answers messages that came while
+	// the user was away.
+	LastPrivate string
 	// Notices are shown after the welcome (message of the day, messages
 	// that waited while the user was away).
 	Notices []string
@@ -166,6 +175,7 @@ type Model struct {
 	note   noticeLine // feedback of this session's own, apart from the rooms
 
 	sending  int
+	out      outbox // what was sent and not taken yet (outbox.go)
 	quitting bool
 	exitErr  error
 
@@ -193,6 +203,9 @@ func NewModel(cfg ModelConfig) *Model {
 	if cfg.MaxMessage <= 0 {
 		cfg.MaxMessage = 2000
 	}
+	if cfg.MaxDraft <= 0 {
+		cfg.MaxDraft = draftMessages * cfg.MaxMessage
+	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
@@ -211,10 +224,12 @@ func NewModel(cfg ModelConfig) *Model {
 		height: drawRows(cfg.Height),
 		format: &formatter{st: cfg.Styles, user: cfg.User, inboxHint: cfg.InboxHint, loc: cfg.Location,
 			stamps: cfg.Timestamps, cache: cfg.Cache, profile: cfg.Profile},
-		chrome:   newChrome(cfg.User, cfg.Fingerprint, cfg.Panel),
-		ed:       newLineEditor(cfg.MaxMessage),
-		commands: chatCompletions(cfg.Admin),
+		chrome:      newChrome(cfg.User, cfg.Fingerprint, cfg.Panel),
+		ed:          newLineEditor(cfg.MaxDraft),
+		commands:    chatCompletions(cfg.Admin),
+		lastPrivate: cfg.LastPrivate,
 	}
+	m.ed.recallMax = cfg.MaxMessage
 	m.rooms = newRoomViews(m.format, &m.chrome, cfg.RoomName, cfg.Scrollback, m.paneWidth(), m.paneHeight(), cfg.Ignore)
 	m.pace = newFramePacer(cfg.FPS, cfg.FrameBurst, m.PaintHeld)
 	if cfg.Output != nil {
@@ -327,12 +342,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.quitting = true
 		return m, tea.Quit
 	case sentMsg:
-		m.sending--
-		if msg.err != nil {
-			m.addLocal(m.format.errorStyle, "not sent: "+userError(msg.err))
-			// Lose nothing: give the text back if the line is free.
-			m.ed.restore(msg.text)
-		}
+		return m, m.sent(msg)
+	case outboxRetryMsg:
+		return m, m.retry(msg)
 	case commandMsg:
 		if msg.err == nil && (msg.cmd == "ignore" || msg.cmd == "unignore") && msg.arg != "" {
 			m.rooms.ignore[msg.arg] = msg.cmd == "ignore"
@@ -437,8 +449,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		if k.Type == tea.KeyCtrlD && !m.ed.empty() {
 			break // deletes at the cursor
 		}
-		m.quitting = true
-		return tea.Quit
+		return m.quit()
 	case tea.KeyEnter:
 		if k.Alt {
 			m.ed.insertNewline()
@@ -450,6 +461,9 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		if list != "" {
 			m.notify(m.format.notice, list)
 		}
+		return nil
+	case tea.KeyEsc:
+		m.takeBackWaiting()
 		return nil
 	case tea.KeyF2:
 		return m.togglePanel()
@@ -469,9 +483,11 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		m.rooms.bottom()
 		return nil
 	}
+	before := len(m.ed.input)
 	if _, cut := m.ed.edit(k); cut {
-		m.notify(m.format.errorStyle, fmt.Sprintf("a message is at most %d characters: the rest was not typed", m.cfg.MaxMessage))
+		m.notify(m.format.errorStyle, fmt.Sprintf("the input holds at most %d characters (%d messages): the rest was not typed", m.cfg.MaxDraft, m.cfg.MaxDraft/m.cfg.MaxMessage))
 	}
+	m.saySplit(before)
 	return nil
 }
 
@@ -483,7 +499,7 @@ func (m *Model) submit() tea.Cmd {
 	}
 	m.ed.clear()
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
-		m.ed.remember(text)
+		m.ed.remember(recallable(text))
 		return m.command(text)
 	}
 	m.ed.remember(text)
@@ -491,9 +507,7 @@ func (m *Model) submit() tea.Cmd {
 	if m.cfg.Chat == nil {
 		return nil
 	}
-	m.sending++
-	chat, room := m.cfg.Chat, m.rooms.cur.name
-	return func() tea.Msg { return sentMsg{text: text, err: chat.Send(room, text)} }
+	return m.queue(m.rooms.cur.name, text)
 }
 
 // restyle redraws everything after a change of looks.

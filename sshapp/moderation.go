@@ -231,8 +231,11 @@ func (s *Server) moderate(admin, cmd string, args []string) ([]string, error) {
 	var out string
 	switch cmd {
 	case "kick":
-		s.endSessions(target, "you were removed from the room by "+admin)
-		out = "kicked " + target
+		// A kick takes no duration: every word after the name is the reason.
+		reason := modReason(args[1:])
+		s.announceModeration(admin, target, withReason(target+" was kicked by "+admin, reason))
+		s.endSessions(target, withReason("you were removed from the room by "+admin, reason))
+		out = withReason("kicked "+target, reason)
 	case "mute":
 		until := now.Add(100 * 365 * 24 * time.Hour)
 		if dur > 0 {
@@ -245,12 +248,15 @@ func (s *Server) moderate(admin, cmd string, args []string) ([]string, error) {
 		if dur > 0 {
 			when = "until " + until.UTC().Format("2006-01-02 15:04 UTC")
 		}
-		s.room.Notify(target, "You were muted by "+admin+" "+when+".")
-		out = "muted " + target + " " + when
+		reason := modReason(rest)
+		s.announceModeration(admin, target, withReason(target+" was muted by "+admin+" "+when, reason))
+		s.room.Notify(target, withReason("You were muted by "+admin+" "+when, reason)+".")
+		out = withReason("muted "+target+" "+when, reason)
 	case "unmute":
 		if err := s.acc.SetMute(target, time.Time{}); err != nil {
 			return nil, err
 		}
+		s.announceModeration(admin, target, target+" was unmuted by "+admin)
 		s.room.Notify(target, "You can talk again.")
 		out = "unmuted " + target
 	case "ban":
@@ -282,6 +288,7 @@ func (s *Server) moderate(admin, cmd string, args []string) ([]string, error) {
 		if reason != "" {
 			why += ": " + reason
 		}
+		s.announceModeration(admin, target, withReason(target+" was banned by "+admin+banEnd(b), reason))
 		s.endSessions(target, why)
 		out = "banned " + target + banEnd(b)
 		if b.Source != "" {

@@ -101,7 +101,9 @@ func (c sessionChat) Send(name, text string) error {
 	if c.sub != nil && !slices.Contains(c.sub.Rooms(), name) {
 		return fmt.Errorf("you are not in #%s", name)
 	}
-	return c.s.post(c.ctx, c.user, name, room.KindMessage, text)
+	// The UI sends one line at a time from its outbox and waits when told
+	// to, so it is paced rather than refused (see outbox.go).
+	return c.s.postWith(c.ctx, c.user, name, room.KindMessage, text, c.s.paceFlood)
 }
 
 // JoinRoom enters a room for this session and returns its view's start.
@@ -151,6 +153,11 @@ func (c sessionChat) Command(where, name, args string) ([]string, error) {
 // post sanitises and stores a room message; it returns once the message is
 // durable and shown, or with the reason it was not sent.
 func (s *Server) post(ctx context.Context, user, where string, kind room.Kind, text string) error {
+	return s.postWith(ctx, user, where, kind, text, s.checkFlood)
+}
+
+// postWith is post with the flood check to apply.
+func (s *Server) postWith(ctx context.Context, user, where string, kind room.Kind, text string, flood func(string) error) error {
 	text = strings.TrimSpace(textsafe.Sanitize(text, true))
 	if text == "" {
 		return errors.New("empty message")
@@ -161,7 +168,7 @@ func (s *Server) post(ctx context.Context, user, where string, kind room.Kind, t
 	if err := s.checkMuted(user); err != nil {
 		return err
 	}
-	if err := s.checkFlood(user); err != nil {
+	if err := flood(user); err != nil {
 		return err
 	}
 	_, err := s.room.Publish(ctx, room.Message{Kind: kind, Room: where, From: user, Text: text})
@@ -267,6 +274,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowSta
 		Rooms:       rooms,
 		Topic:       s.room.Topic(room.Lobby),
 		Notices:     s.loginNotices(sess, user, lastRead),
+		LastPrivate: s.lastSealedSender(user),
 		Chat: sessionChat{s: s, user: user, ctx: ctx, sub: sub, sess: sess, bell: func() {
 			_, _ = sess.Write([]byte{'\a'})
 		}},

@@ -162,8 +162,7 @@ func (m *Model) command(text string) tea.Cmd {
 		}
 		return m.serverCommand(cmd.name, args, text)
 	case "quit":
-		m.quitting = true
-		return tea.Quit
+		return m.quit()
 	default:
 		return m.serverCommand(cmd.name, args, text)
 	}
