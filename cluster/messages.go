@@ -349,6 +349,10 @@ func (l *Log) SinceFiltered(afterID uint64, keep func(history.Entry) bool, max i
 // LastID is the highest stream sequence in the local copy.
 func (l *Log) LastID() uint64 { return l.local.LastID() }
 
+// Err is the error that stopped the local copy taking entries (a failed
+// fsync), or nil.
+func (l *Log) Err() error { return l.local.Err() }
+
 // Close stops copying the stream and closes the local copy. The node stays
 // up; close it after.
 func (l *Log) Close() error {

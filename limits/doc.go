@@ -2,7 +2,10 @@
 // before it spends anything on a client: per-source and per-account password
 // guessing limits (AuthGuard), a bound on concurrent bcrypt runs (Gate),
 // pre- and post-authentication connection counts (ConnLimiter), the rate of
-// new registrations (RegLimiter) and per-user message flood control (Flood).
+// new connections per source before the key exchange (ConnRate), the rate of
+// new registrations (RegLimiter), per-user message flood control (Flood), and
+// the bounds on what a logged-in client may ask of a session: terminal size,
+// session channels, env requests, command lines, input lines (SessionConfig).
 //
 // It must not know anything about SSH, sockets, the users file or chat: it
 // takes addresses as netip values (see SourceOf) and names as strings, and

@@ -54,6 +54,9 @@ const (
 	Muted
 	// StillMuted: the sender is muted; the message is dropped.
 	StillMuted
+	// Wait: over the rate; the message may go after the wait Pace
+	// returns. Pace answers Wait where Allow refuses, and counts no strike.
+	Wait
 )
 
 // String names the verdict, for logs and test failures.
@@ -67,6 +70,8 @@ func (v Verdict) String() string {
 		return "Muted"
 	case StillMuted:
 		return "StillMuted"
+	case Wait:
+		return "Wait"
 	}
 	return "Verdict(?)"
 }
@@ -98,9 +103,14 @@ func NewFlood(cfg FloodConfig) *Flood {
 	cfg = cfg.withDefaults()
 	return &Flood{
 		cfg:   cfg,
-		fill:  time.Duration(float64(cfg.Burst) / cfg.PerSecond * float64(time.Second)),
+		fill:  fillTime(cfg),
 		users: newTable[string, *floodState](cfg.MaxUsers),
 	}
+}
+
+// fillTime is how long an empty bucket takes to fill.
+func fillTime(cfg FloodConfig) time.Duration {
+	return time.Duration(float64(cfg.Burst) / cfg.PerSecond * float64(time.Second))
 }
 
 // Allow decides one message from user. until is when the mute ends for
@@ -117,6 +127,35 @@ func (f *Flood) Allow(user string) (v Verdict, until time.Time) {
 	v, until = f.decide(st, now)
 	st.exp = latest(now.Add(f.fill), latest(st.strikes.last().Add(f.cfg.StrikeWindow), st.mutedUntil))
 	return v, until
+}
+
+// Pace decides one message from a sender that waits its turn (the chat
+// UI's outbox sends one line at a time): over the rate it is told how
+// long to wait rather than refused, and gets no strike, since waiting is
+// what the limit asks of it. The rate itself is the same as Allow's, and
+// the two share each user's bucket. until is when a mute ends, for
+// StillMuted.
+func (f *Flood) Pace(user string) (v Verdict, wait time.Duration, until time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.cfg.Now()
+	st, found := f.users.get(user, now)
+	if !found {
+		st = &floodState{bucket: rate.NewLimiter(rate.Limit(f.cfg.PerSecond), f.cfg.Burst)}
+		f.users.add(user, st, now)
+	}
+	switch {
+	case now.Before(st.mutedUntil):
+		v, until = StillMuted, st.mutedUntil
+	case st.bucket.AllowN(now, 1):
+		v = Allowed
+	default:
+		// Until the bucket holds one token, rounded up so the retry finds it.
+		missing := 1 - st.bucket.TokensAt(now)
+		v, wait = Wait, time.Duration(missing/f.cfg.PerSecond*float64(time.Second))+time.Millisecond
+	}
+	st.exp = latest(now.Add(f.fill), latest(st.strikes.last().Add(f.cfg.StrikeWindow), st.mutedUntil))
+	return v, wait, until
 }
 
 // decide is Allow for a user's state; f.mu is held.

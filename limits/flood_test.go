@@ -171,7 +171,7 @@ func TestFloodMemoryBound(t *testing.T) {
 }
 
 func TestVerdictString(t *testing.T) {
-	for v, want := range map[Verdict]string{Allowed: "Allowed", Refused: "Refused", Muted: "Muted", StillMuted: "StillMuted", 9: "Verdict(?)"} {
+	for v, want := range map[Verdict]string{Allowed: "Allowed", Refused: "Refused", Muted: "Muted", StillMuted: "StillMuted", Wait: "Wait", 9: "Verdict(?)"} {
 		if v.String() != want {
 			t.Errorf("%d.String() = %q", int(v), v.String())
 		}

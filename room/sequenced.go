@@ -49,9 +49,7 @@ func (r *Room) Deliver(msgs []Message) {
 			batch[i].except = joiner(subs, m)
 		}
 	}
-	for _, s := range subs {
-		s.pushBatch(batch)
-	}
+	r.fanOut(batch) // counts deliveries and drops, as for Publish
 }
 
 // joiner is the session a join notice came from when it is on this server:

@@ -62,11 +62,17 @@ func quoteName(name string) string {
 	return strconv.Quote(safeName(name))
 }
 
-// safeName makes a peer-chosen string safe for a log value: sanitised (no
-// control character can start a new line or forge a key) and capped. The
-// logger quotes values that need it.
+// safeName makes a peer-chosen string safe for a log value and capped. A
+// string that sanitising would change (a control byte, a line break, a
+// bidirectional override, invalid UTF-8) is escaped Go-style instead, so
+// no character can start a new line or forge a key, and "ali\x00ce" can
+// never read as the account alice. The logger quotes values that need it.
 func safeName(name string) string {
-	s, _ := textsafe.Clip(textsafe.Sanitize(name, false), 64)
+	if textsafe.Sanitize(name, false) != name {
+		q := strconv.QuoteToGraphic(name)
+		name = q[1 : len(q)-1]
+	}
+	s, _ := textsafe.Clip(name, 64)
 	return s
 }
 
@@ -75,13 +81,16 @@ func safeName(name string) string {
 // cannot be asked to confirm it.
 func (s *Server) passwordHandler(ctx ssh.Context, password string) (ok bool) {
 	defer s.recoverPanic("password auth")
+	if ci := connOf(ctx); ci != nil && ci.ended() {
+		return false
+	}
 	name := accounts.Normalize(ctx.User())
 	if err := accounts.ValidateUsername(name); err != nil {
 		s.log.Info("login refused", "user", safeName(ctx.User()), "remote", remote(ctx), "err", err)
 		s.failed(ctx)
 		return false
 	}
-	if s.acc.Exists(name) || !s.cfg.AllowRegister {
+	if s.acc.Exists(name) || !s.conf().AllowRegister {
 		// Unknown names cost one bcrypt run too, so timing tells nothing.
 		return s.verifyPassword(ctx, name, password, "password")
 	}
@@ -105,11 +114,15 @@ func (s *Server) verifyPassword(ctx ssh.Context, name, password, method string) 
 func (s *Server) grant(ctx ssh.Context, name, method string) bool {
 	if err := s.loginAllowed(ctx, name); err != nil {
 		s.log.Info("login refused", "user", safeName(name), "remote", remote(ctx), "err", err)
+		s.cfg.Observer.Login(method, "refused")
+		// Only someone who gave the right password gets here.
+		leaveBanner(ctx, s.banNotice(ctx, name))
 		return false
 	}
+	// The login is logged by logAuth once the connection is
+	// authenticated: a public key handler also runs on a mere query.
 	setVerified(ctx, name)
-	client, _ := textsafe.Clip(textsafe.Sanitize(ctx.ClientVersion(), false), 100)
-	s.log.Info("login", "user", safeName(name), "remote", remote(ctx), "method", method, "client", strconv.Quote(client))
+	s.cfg.Observer.Login(method, "ok")
 	return true
 }
 
@@ -119,6 +132,7 @@ func (s *Server) register(ctx ssh.Context, name, password string) error {
 		return err
 	}
 	s.log.Info("registered", "user", safeName(name), "remote", remote(ctx))
+	s.cfg.Observer.Registered()
 	return s.grantErr(ctx, name, "register")
 }
 
@@ -134,23 +148,31 @@ func (s *Server) grantErr(ctx ssh.Context, name, method string) error {
 // asked for a password twice, with the reason for any refusal.
 func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) (ok bool) {
 	defer s.recoverPanic("keyboard-interactive auth")
+	ci := connOf(ctx)
+	if ci != nil && ci.ended() {
+		return false
+	}
 	name := accounts.Normalize(ctx.User())
 	if err := accounts.ValidateUsername(name); err != nil {
 		s.log.Info("login refused", "user", safeName(ctx.User()), "remote", remote(ctx), "err", err)
 		_, _ = challenge("", "securechat: "+err.Error()+"\n", nil, nil)
 		// A name that can never log in: end the connection rather than
 		// let the client ask for passwords that cannot work.
-		if ci := connOf(ctx); ci != nil {
+		if ci != nil {
 			_ = ci.conn.Close()
 		}
 		return false
 	}
-	if s.acc.Exists(name) || !s.cfg.AllowRegister {
+	if s.acc.Exists(name) || !s.conf().AllowRegister {
 		answers, err := challenge("", "", []string{"Password: "}, []bool{false})
 		if err != nil || len(answers) != 1 {
 			return false
 		}
 		return s.verifyPassword(ctx, name, answers[0], "keyboard-interactive")
+	}
+	// A person is choosing a password: give them the time a person needs.
+	if ci != nil {
+		ci.extendDeadline(s.cfg.RegisterTimeout)
 	}
 	instruction := fmt.Sprintf("Welcome to securechat! %q is a new name here.\n"+
 		"Choose a password to register it: at least %d characters, at most %d bytes, not containing the username, and not easy to guess.\n",
@@ -161,10 +183,12 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 			return false
 		}
 		if answers[0] != answers[1] {
+			s.log.Info("registration refused", "user", safeName(name), "remote", remote(ctx), "err", "the passwords differ")
 			instruction = "The two passwords were not the same. Please try again.\n"
 			continue
 		}
 		if err := s.checkNewPassword(name, answers[0]); err != nil {
+			s.log.Info("registration refused", "user", safeName(name), "remote", remote(ctx), "err", err)
 			instruction = "That password cannot be used: " + err.Error() + ". Please choose another.\n"
 			continue
 		}
@@ -182,6 +206,8 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 		}
 		return false
 	}
+	// The last refusal's reason, which no prompt will show now.
+	_, _ = challenge("", instruction+"That was the third try: connect again to choose a password.\n", nil, nil)
 	s.failed(ctx)
 	return false
 }

@@ -68,8 +68,7 @@ func TestDiskFullAndReadOnly(t *testing.T) {
 			f := &faults{}
 			ts := startServerWith(t, dir, func(c *Config, d *Deps) { d.History = openFaultyHistory(t, dir, f) })
 			alice := ts.login("alice", "secret-nyvpr")
-			watcher := openUI(t, ts.login("bob", "secret-obo"), 100, 30)
-			watcher.waitFor("Welcome")
+			watcher := openWelcomed(t, ts.login("bob", "secret-obo"), 100, 30)
 			if r := run(t, alice, "send before the fault", ""); r.code != 0 {
 				t.Fatal(r)
 			}
@@ -112,8 +111,7 @@ func TestFailedFsyncStopsAcknowledging(t *testing.T) {
 	f := &faults{}
 	ts := startServerWith(t, dir, func(c *Config, d *Deps) { d.History = openFaultyHistory(t, dir, f) })
 	alice := ts.login("alice", "secret-nyvpr")
-	u := openUI(t, alice, 100, 30)
-	u.waitFor("Welcome")
+	u := openWelcomed(t, alice, 100, 30)
 	f.set(nil, syscall.EIO)
 	u.send("lost to a bad disk\r")
 	u.waitFor("not sent: not saved: the server's disk failed")

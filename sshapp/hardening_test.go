@@ -44,6 +44,8 @@ func realLimits(clk *fakeClock) Limits {
 		Auth:  limits.AuthConfig{Now: clk.Now},
 		Reg:   limits.RegConfig{Now: clk.Now},
 		Flood: limits.FloodConfig{Now: clk.Now},
+		// Tests dial faster than any person: the rate has its own test.
+		ConnRate: limits.ConnRateConfig{Burst: 1 << 20, PerSecond: 1 << 20},
 	}
 }
 
@@ -354,8 +356,7 @@ func TestMessageFlood(t *testing.T) {
 
 func TestHostileTextNeverReachesATerminal(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
-	bob := openUI(t, ts.login("bob", "secret-obo"), 100, 30)
-	bob.waitFor("Welcome")
+	bob := openWelcomed(t, ts.login("bob", "secret-obo"), 100, 30)
 	alice := ts.login("alice", "secret-nyvpr")
 	evil := "title\x1b]0;pwned\x07 clear\x1b[2J bell\x07 c1\u009b31m bidi\u202eesrever del\x7f end"
 	if r := run(t, alice, "send", evil); r.code != 0 {
@@ -386,5 +387,44 @@ func TestUsernameCannotForgeALogLine(t *testing.T) {
 		if strings.HasPrefix(strings.TrimSpace(l), "INFO login user=admin") || strings.Contains(l, "\x1b") || strings.HasPrefix(strings.TrimSpace(l), "INFO forged") {
 			t.Fatalf("forged log line: %q", l)
 		}
+	}
+}
+
+// Item 8 of issue 14: new connections from one address are rate limited
+// before the key exchange (a burst, then a rate); others are not affected,
+// and a flood is logged once.
+func TestNewConnectionRatePerSource(t *testing.T) {
+	clk := newFakeClock()
+	ts := startServer(t, t.TempDir(), func(c *Config) {
+		c.Limits.ConnRate = limits.ConnRateConfig{Burst: 5, PerSecond: 1, Now: clk.Now}
+	})
+	ts.login("alice", "correct horse battery").Close()
+	pw := gossh.Password("correct horse battery")
+	for i := range 5 {
+		c, err := dial(ts.addr, "alice", ip(2), pw)
+		if err != nil {
+			t.Fatalf("connection %d of the burst: %v", i+1, err)
+		}
+		c.Close()
+	}
+	for range 20 {
+		if c, err := dial(ts.addr, "alice", ip(2), pw); err == nil {
+			c.Close()
+			t.Fatal("a connection over the rate got through")
+		}
+	}
+	if c, err := dial(ts.addr, "alice", ip(3), pw); err != nil {
+		t.Fatalf("another address refused: %v", err)
+	} else {
+		c.Close()
+	}
+	clk.Advance(time.Second)
+	c, err := dial(ts.addr, "alice", ip(2), pw)
+	if err != nil {
+		t.Fatalf("the rate did not refill: %v", err)
+	}
+	c.Close()
+	if n := strings.Count(ts.logs.String(), "too many new connections from one address"); n != 1 {
+		t.Fatalf("the flood was logged %d times, want once", n)
 	}
 }

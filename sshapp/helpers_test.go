@@ -235,7 +235,13 @@ func openUI(t *testing.T, c *gossh.Client, w, h int) *ui {
 // startUI asks for a PTY and the shell on a session already open.
 func startUI(t *testing.T, sess *gossh.Session, w, h int) *ui {
 	t.Helper()
-	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
+	return startUITerm(t, sess, "xterm-256color", w, h)
+}
+
+// startUITerm is startUI for a terminal of the given type.
+func startUITerm(t *testing.T, sess *gossh.Session, term string, w, h int) *ui {
+	t.Helper()
+	if err := sess.RequestPty(term, h, w, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
 		t.Fatal(err)
 	}
 	stdin, err := sess.StdinPipe()
@@ -323,7 +329,16 @@ func looseLimits() Limits {
 		Conns:            limits.ConnConfig{MaxUnauthPerSource: many, MaxUnauthTotal: many, MaxSessionsPerSource: many},
 		Reg:              limits.RegConfig{PerSource: many, Total: many},
 		Flood:            limits.FloodConfig{Burst: many, PerSecond: many},
+		ConnRate:         limits.ConnRateConfig{Burst: many, PerSecond: many},
 		MaxAuthTries:     many,
 		MinPasswordScore: -1,
 	}
+}
+
+// openWelcomed opens the chat UI on c and waits for its welcome.
+func openWelcomed(t *testing.T, c *gossh.Client, w, h int) *ui {
+	t.Helper()
+	u := openUI(t, c, w, h)
+	u.waitFor("Welcome")
+	return u
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"filippo.io/age"
@@ -102,19 +101,32 @@ func recipientFor(k accounts.Key) (age.Recipient, error) {
 // a failed password attempt (clients offer several keys from an agent).
 func (s *Server) publicKeyHandler(ctx ssh.Context, key ssh.PublicKey) (ok bool) {
 	defer s.recoverPanic("public key auth")
+	if ci := connOf(ctx); ci != nil && ci.ended() {
+		return false
+	}
 	name := accounts.Normalize(ctx.User())
 	if accounts.ValidateUsername(name) != nil {
 		return false
 	}
-	u, found := s.acc.UserByKey(gossh.FingerprintSHA256(key))
+	fp := gossh.FingerprintSHA256(key)
+	u, found := s.acc.UserByKey(fp)
 	if !found || u.Name != name {
+		s.log.Info("key declined", "user", safeName(ctx.User()), "remote", remote(ctx), "fingerprint", fp)
 		return false
 	}
-	return s.grant(ctx, name, "publickey")
+	// Bans are checked once the client proved it holds the key
+	// (verifiedKey): this may be a mere query.
+	setVerified(ctx, name)
+	return true
 }
 
 // addKeys validates and stores keys for user; all or nothing.
-func (s *Server) addKeys(user, input string) (int, error) {
+func (s *Server) addKeys(user, input string) (n int, err error) {
+	defer func() {
+		if err != nil {
+			s.log.Info("keys refused", "user", safeName(user), "err", safeName(err.Error()))
+		}
+	}()
 	keys, err := parseKeyLines(input)
 	if err != nil {
 		return 0, err
@@ -156,83 +168,11 @@ func (s *Server) removeKey(user, fp string) error {
 		return errors.New("give the fingerprint to remove (see keys list)")
 	}
 	if err := s.acc.RemoveKey(user, fp); err != nil {
-		return fmt.Errorf("no key %s: %w", textsafe.Sanitize(fp, false), err)
+		if errors.Is(err, accounts.ErrNoKey) {
+			return fmt.Errorf("you have no key %s (your keys and their fingerprints: /keys, or ssh … keys)", textsafe.Sanitize(fp, false))
+		}
+		return fmt.Errorf("remove key %s: %w", textsafe.Sanitize(fp, false), err)
 	}
 	s.log.Info("key removed", "user", safeName(user), "fingerprint", safeName(fp))
 	return nil
-}
-
-// keysCommand runs `keys list|add|rm` for the exec interface.
-func (s *Server) cmdKeys(sess ssh.Session, user string, args []string) int {
-	if len(args) == 0 {
-		args = []string{"list"}
-	}
-	switch args[0] {
-	case "list", "ls":
-		for _, l := range s.keyListing(user) {
-			fmt.Fprintln(sess, l)
-		}
-		return 0
-	case "add":
-		input := strings.Join(args[1:], " ")
-		if input == "" {
-			b, err := io.ReadAll(io.LimitReader(sess, maxKeysInput+1))
-			if err != nil {
-				fmt.Fprintf(sess.Stderr(), "securechat: read standard input: %v\n", err)
-				return 1
-			}
-			if len(b) > maxKeysInput {
-				fmt.Fprintf(sess.Stderr(), "securechat: keys add: input too large (at most %d KiB); nothing was added\n", maxKeysInput>>10)
-				return 1
-			}
-			input = string(b)
-		}
-		n, err := s.addKeys(user, input)
-		if err != nil {
-			fmt.Fprintf(sess.Stderr(), "securechat: keys add: %s\n", textsafe.Sanitize(err.Error(), false))
-			return 1
-		}
-		fmt.Fprintf(sess, "added %s\n", plural(n, "key", "keys"))
-		return 0
-	case "rm", "remove", "del":
-		if len(args) != 2 {
-			fmt.Fprintln(sess.Stderr(), "securechat: usage: keys rm FINGERPRINT")
-			return 2
-		}
-		if err := s.removeKey(user, args[1]); err != nil {
-			fmt.Fprintf(sess.Stderr(), "securechat: keys rm: %s\n", textsafe.Sanitize(err.Error(), false))
-			return 1
-		}
-		fmt.Fprintln(sess, "removed")
-		return 0
-	}
-	fmt.Fprintf(sess.Stderr(), "securechat: usage: keys [list | add [LINE] | rm FINGERPRINT]\n")
-	return 2
-}
-
-// cmdPubkey prints USER's keys, one a line: a valid age recipients file, so
-// anyone can seal to USER on their own machine.
-func (s *Server) cmdPubkey(sess ssh.Session, args []string) int {
-	if len(args) != 1 {
-		fmt.Fprintln(sess.Stderr(), "securechat: usage: pubkey USER")
-		return 2
-	}
-	name := accounts.Normalize(args[0])
-	u, ok := s.acc.Get(name)
-	if !ok {
-		fmt.Fprintf(sess.Stderr(), "securechat: no user %s\n", quoteName(args[0]))
-		return 1
-	}
-	if len(u.Keys) == 0 {
-		fmt.Fprintf(sess.Stderr(), "securechat: %s has no keys\n", quoteName(name))
-		return 1
-	}
-	for _, k := range u.Keys {
-		line := k.Line
-		if c := textsafe.Sanitize(k.Comment, false); c != "" && k.Type != accounts.KeyTypeAge {
-			line += " " + c
-		}
-		fmt.Fprintln(sess, line)
-	}
-	return 0
 }

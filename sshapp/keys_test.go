@@ -206,16 +206,13 @@ func TestSealedPrivateMessages(t *testing.T) {
 	run(t, bob, "keys add", bobKey.line)
 
 	// bob's UI and alice's UI are open; eve watches the room.
-	ua := openUI(t, alice, 120, 30)
-	ua.waitFor("Welcome")
-	ub := openUI(t, bob, 120, 30)
-	ub.waitFor("Welcome")
-	ue := openUI(t, eve, 120, 30)
-	ue.waitFor("Welcome")
+	ua := openWelcomed(t, alice, 120, 30)
+	ub := openWelcomed(t, bob, 120, 30)
+	ue := openWelcomed(t, eve, 120, 30)
 
 	const secret = "the eagle lands at midnight"
 	ub.send("/msg alice " + secret + "\r")
-	ub.waitFor("to alice sent (sealed to 2 keys;") // alice's and bob's
+	ub.waitFor("[sealed] #") // the one confirmation: the sealed line
 	scr := ua.waitFor("[sealed] #")
 	if !strings.Contains(scr, "from bob") || !strings.Contains(scr, "inbox") {
 		t.Fatalf("alice's screen:\n%s", scr)
@@ -286,8 +283,7 @@ func TestPrivateMessageWithoutKeys(t *testing.T) {
 	if r := run(t, bob, "msg alice "+text, ""); r.code == 0 || !strings.Contains(r.stderr, "offline") {
 		t.Fatalf("msg to offline user without keys: %+v", r)
 	}
-	ua := openUI(t, alice, 100, 30)
-	ua.waitFor("Welcome")
+	ua := openWelcomed(t, alice, 100, 30)
 	if r := run(t, bob, "msg alice "+text, ""); r.code != 0 || !strings.Contains(r.stdout, "not stored") {
 		t.Fatalf("msg: %+v", r)
 	}
@@ -344,8 +340,7 @@ func TestDMRelaysClientSealedMessages(t *testing.T) {
 
 func TestKeysFromUI(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
-	u := openUI(t, ts.login("alice", "secret-nyvpr"), 200, 30)
-	u.waitFor("Welcome")
+	u := openWelcomed(t, ts.login("alice", "secret-nyvpr"), 200, 30)
 	u.send("/keys\r")
 	u.waitFor("You have no keys")
 	k := newEd25519(t, "from-ui")

@@ -111,6 +111,29 @@ func (s *Server) loginAllowed(ctx ssh.Context, name string) error {
 	return nil
 }
 
+// banNotice tells a banned user (who has proved the password or key) that
+// they are banned, until when and why.
+func (s *Server) banNotice(ctx ssh.Context, name string) string {
+	now := s.cfg.Now()
+	b, ok := s.acc.ActiveBan(name, now)
+	what := fmt.Sprintf("the account %s is banned", name)
+	if !ok {
+		ci := connOf(ctx)
+		if ci == nil {
+			return ""
+		}
+		if _, b, ok = s.acc.BannedSource(ci.src, now); !ok {
+			return ""
+		}
+		what = "your address is banned"
+	}
+	msg := "securechat: " + what + banEnd(b)
+	if b.Reason != "" {
+		msg += ". Reason: " + b.Reason
+	}
+	return msg + ".\r\n"
+}
+
 func banEnd(b accounts.Ban) string {
 	if b.Until.IsZero() {
 		return " until lifted"
@@ -208,8 +231,11 @@ func (s *Server) moderate(admin, cmd string, args []string) ([]string, error) {
 	var out string
 	switch cmd {
 	case "kick":
-		s.endSessions(target, "you were removed from the room by "+admin)
-		out = "kicked " + target
+		// A kick takes no duration: every word after the name is the reason.
+		reason := modReason(args[1:])
+		s.announceModeration(admin, target, withReason(target+" was kicked by "+admin, reason))
+		s.endSessions(target, withReason("you were removed from the room by "+admin, reason))
+		out = withReason("kicked "+target, reason)
 	case "mute":
 		until := now.Add(100 * 365 * 24 * time.Hour)
 		if dur > 0 {
@@ -222,12 +248,15 @@ func (s *Server) moderate(admin, cmd string, args []string) ([]string, error) {
 		if dur > 0 {
 			when = "until " + until.UTC().Format("2006-01-02 15:04 UTC")
 		}
-		s.room.Notify(target, "You were muted by "+admin+" "+when+".")
-		out = "muted " + target + " " + when
+		reason := modReason(rest)
+		s.announceModeration(admin, target, withReason(target+" was muted by "+admin+" "+when, reason))
+		s.room.Notify(target, withReason("You were muted by "+admin+" "+when, reason)+".")
+		out = withReason("muted "+target+" "+when, reason)
 	case "unmute":
 		if err := s.acc.SetMute(target, time.Time{}); err != nil {
 			return nil, err
 		}
+		s.announceModeration(admin, target, target+" was unmuted by "+admin)
 		s.room.Notify(target, "You can talk again.")
 		out = "unmuted " + target
 	case "ban":
@@ -259,6 +288,7 @@ func (s *Server) moderate(admin, cmd string, args []string) ([]string, error) {
 		if reason != "" {
 			why += ": " + reason
 		}
+		s.announceModeration(admin, target, withReason(target+" was banned by "+admin+banEnd(b), reason))
 		s.endSessions(target, why)
 		out = "banned " + target + banEnd(b)
 		if b.Source != "" {
@@ -279,44 +309,36 @@ func (s *Server) moderate(admin, cmd string, args []string) ([]string, error) {
 	return []string{out}, nil
 }
 
-// cmdAdmin serves `admin ...` over SSH: the moderation commands and
-// `admin user list|add|passwd|del|role`, the online twin of the offline
-// `securechat user` command.
-func (s *Server) cmdAdmin(sess ssh.Session, user string, args []string) int {
-	const usage = "usage: admin user list | user add NAME | user passwd NAME | user del NAME | user role NAME admin|user\n" +
-		"       admin kick|mute|unmute|ban|unban USER [DURATION] [REASON] | admin bans\n"
-	if !s.isAdmin(user) {
-		s.log.Warn("admin command refused", "by", safeName(user))
-		fmt.Fprintln(sess.Stderr(), "securechat: only admins can use admin")
-		return 1
-	}
+// adminCmd serves `admin ...` over exec: the moderation commands
+// (admin kick bob, as kick bob) and `admin user list|add|passwd|del|role`,
+// the online twin of the offline `securechat user` command. The table lets
+// only admins in.
+func (s *Server) adminCmd(c *call) ([]string, error) {
+	args := c.args
 	if len(args) == 0 {
-		fmt.Fprint(sess.Stderr(), usage)
-		return 2
+		return nil, errUsage
+	}
+	if args[0] == "backup" {
+		return s.backupCmd(c, args[1:])
 	}
 	if args[0] != "user" {
-		lines, err := s.moderate(user, args[0], args[1:])
-		if err != nil {
-			fmt.Fprintf(sess.Stderr(), "securechat: %s\n", textsafe.Sanitize(err.Error(), false))
-			return 1
+		switch args[0] {
+		case "kick", "mute", "unmute", "ban", "unban", "bans":
+			c.name = args[0]
+			c.args = args[1:]
+			return s.moderateCmd(c)
 		}
-		for _, l := range lines {
-			fmt.Fprintln(sess, l)
-		}
-		return 0
+		return nil, badCall("no admin command %s", quoteName(args[0]))
 	}
 	args = args[1:]
 	if len(args) == 0 {
-		fmt.Fprint(sess.Stderr(), usage)
-		return 2
+		return nil, errUsage
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(sess.Stderr(), "securechat: admin user %s: %s\n", args[0], textsafe.Sanitize(err.Error(), false))
-		return 1
-	}
+	fail := func(err error) error { return fmt.Errorf("user %s: %w", args[0], err) }
 	switch {
 	case args[0] == "list" && len(args) == 1:
 		now := s.cfg.Now()
+		var out []string
 		for _, u := range s.acc.List() {
 			role := u.Role
 			if role == "" {
@@ -329,17 +351,17 @@ func (s *Server) cmdAdmin(sess ssh.Session, user string, args []string) int {
 			if _, ok := s.acc.MutedUntil(u.Name, now); ok {
 				line += " muted"
 			}
-			fmt.Fprintln(sess, line)
+			out = append(out, line)
 		}
-		return 0
+		return out, nil
 	case (args[0] == "add" || args[0] == "passwd") && len(args) == 2:
 		name := accounts.Normalize(args[1])
-		pw, err := readPasswordLine(sess)
+		pw, err := readPasswordLine(c.stdin)
 		if err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
 		if err := s.checkNewPassword(name, pw); err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
 		if args[0] == "add" {
 			_, err = s.acc.Register(name, pw)
@@ -347,34 +369,30 @@ func (s *Server) cmdAdmin(sess ssh.Session, user string, args []string) int {
 			err = s.acc.SetPassword(name, pw)
 		}
 		if err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
-		s.log.Info("admin action", "by", safeName(user), "action", "user "+args[0], "target", safeName(name))
-		fmt.Fprintf(sess, "%s: done\n", name)
-		return 0
+		s.log.Info("admin action", "by", safeName(c.user), "action", "user "+args[0], "target", safeName(name))
+		return []string{name + ": done"}, nil
 	case args[0] == "del" && len(args) == 2:
 		name := accounts.Normalize(args[1])
-		if name == user {
-			return fail(errors.New("not on yourself"))
+		if name == c.user {
+			return nil, fail(errors.New("not on yourself"))
 		}
 		if err := s.acc.Delete(name); err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
-		s.endSessions(name, "your account was deleted by "+user)
-		s.log.Info("admin action", "by", safeName(user), "action", "user del", "target", safeName(name))
-		fmt.Fprintf(sess, "%s: deleted\n", name)
-		return 0
+		s.endSessions(name, "your account was deleted by "+c.user)
+		s.log.Info("admin action", "by", safeName(c.user), "action", "user del", "target", safeName(name))
+		return []string{name + ": deleted"}, nil
 	case args[0] == "role" && len(args) == 3 && (args[2] == "admin" || args[2] == "user"):
 		name := accounts.Normalize(args[1])
 		if err := s.acc.SetRole(name, accounts.Role(args[2])); err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
-		s.log.Info("admin action", "by", safeName(user), "action", "user role", "target", safeName(name), "role", args[2])
-		fmt.Fprintf(sess, "%s: role %s\n", name, args[2])
-		return 0
+		s.log.Info("admin action", "by", safeName(c.user), "action", "user role", "target", safeName(name), "role", args[2])
+		return []string{name + ": role " + args[2]}, nil
 	}
-	fmt.Fprint(sess.Stderr(), usage)
-	return 2
+	return nil, errUsage
 }
 
 // readPasswordLine reads one password line from a script's standard input.

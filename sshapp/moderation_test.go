@@ -21,8 +21,7 @@ func TestOnlyAdminsModerate(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
 	ts.login("bob", "secret-obo").Close()
 	eve := ts.login("eve", "secret-rir")
-	u := openUI(t, eve, 120, 30)
-	u.waitFor("Welcome")
+	u := openWelcomed(t, eve, 120, 30)
 	for _, cmd := range []string{"/kick bob", "/mute bob", "/ban bob", "/bans", "/unban bob"} {
 		u.send(cmd + "\r")
 		u.waitFor("only admins can do that")
@@ -42,12 +41,10 @@ func TestKickMuteBan(t *testing.T) {
 	ts := startServer(t, dir, func(c *Config) { c.Now = clk.Now })
 	alice := ts.login("alice", "secret-nyvpr")
 	makeAdmin(t, ts, "alice")
-	admin := openUI(t, alice, 140, 30)
-	admin.waitFor("Welcome")
+	admin := openWelcomed(t, alice, 140, 30)
 
 	// Kick: bob's UI ends with the reason; bob may come back.
-	bob := openUI(t, ts.login("bob", "secret-obo"), 100, 30)
-	bob.waitFor("Welcome")
+	bob := openWelcomed(t, ts.login("bob", "secret-obo"), 100, 30)
 	admin.send("/kick bob\r")
 	admin.waitFor("kicked bob")
 	bob.waitEnded()
@@ -78,8 +75,7 @@ func TestKickMuteBan(t *testing.T) {
 	}
 
 	// Ban for a day with a reason: sessions end, logins refused.
-	bobUI := openUI(t, bobc, 100, 30)
-	bobUI.waitFor("Welcome")
+	bobUI := openWelcomed(t, bobc, 100, 30)
 	admin.send("/ban bob 1d spamming links\r")
 	admin.waitFor("banned bob until")
 	bobUI.waitEnded()
@@ -187,10 +183,8 @@ func TestIgnoreIsPersonalAndRemembered(t *testing.T) {
 	aliceC := ts.login("alice", "secret-nyvpr")
 	bobC := ts.login("bob", "secret-obo")
 	carolC := ts.login("carol", "secret-pnebyf")
-	a := openUI(t, aliceC, 100, 30)
-	a.waitFor("Welcome")
-	c := openUI(t, carolC, 100, 30)
-	c.waitFor("Welcome")
+	a := openWelcomed(t, aliceC, 100, 30)
+	c := openWelcomed(t, carolC, 100, 30)
 	a.send("/ignore bob\r")
 	a.waitFor("Ignoring bob")
 	run(t, bobC, "send noise from bob", "")

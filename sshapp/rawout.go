@@ -31,33 +31,18 @@ type channelKey struct{}
 // channel cannot live in the connection's values.
 type channelContext struct {
 	ssh.Context
-	ch gossh.Channel // set by Accept, before the session's handler runs
+	ch  gossh.Channel // set by Accept, before the session's handler runs
+	win *windowState
 }
 
 func (c *channelContext) Value(key any) any {
-	if key == (channelKey{}) {
+	switch key {
+	case channelKey{}:
 		return c.ch
+	case windowKey{}:
+		return c.win
 	}
 	return c.Context.Value(key)
-}
-
-// acceptInto records the accepted channel in ctx.
-type acceptInto struct {
-	gossh.NewChannel
-	ctx *channelContext
-}
-
-func (a acceptInto) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
-	ch, reqs, err := a.NewChannel.Accept()
-	a.ctx.ch = ch
-	return ch, reqs, err
-}
-
-// sessionChannel is charmbracelet/ssh's session handler, given a context
-// that knows the session's channel.
-func sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {
-	cc := &channelContext{Context: ctx}
-	ssh.DefaultSessionHandler(srv, conn, acceptInto{NewChannel: nc, ctx: cc}, cc)
 }
 
 // terminalOut is where a session's screen writes: its SSH channel, without
@@ -70,14 +55,23 @@ func terminalOut(sess ssh.Session) io.Writer {
 	return sess
 }
 
-// withSessionChannels installs sessionChannel as the handler of "session"
-// channels, the only kind the server accepts.
-func withSessionChannels() ssh.Option {
+// withChannels installs the server's channel and global request handlers:
+// "session" channels, the only kind it serves, through sessionChannel;
+// every other channel type and global request is refused and logged.
+func withChannels(s *Server) ssh.Option {
 	return func(srv *ssh.Server) error {
-		srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": sessionChannel}
+		srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel, "default": s.otherChannel}
+		srv.RequestHandlers = map[string]ssh.RequestHandler{
+			"default": s.globalRequest,
+			// Sent by OpenSSH clients as a matter of course: not worth a log line.
+			"keepalive@openssh.com":        quietRefusal,
+			"no-more-sessions@openssh.com": quietRefusal,
+		}
 		return nil
 	}
 }
+
+func quietRefusal(ssh.Context, *ssh.Server, *gossh.Request) (bool, []byte) { return false, nil }
 
 // deadlineConn passes SetDeadline on only once a deadline has ever been
 // set: clearing a deadline that was never set changes nothing.

@@ -54,10 +54,8 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 		body = func(s string) string { return st.Notice.Render(s) }
 	case room.KindPrivate:
 		to := textsafe.Sanitize(m.To, false)
+		// One form for both ends, so a conversation reads the same way up.
 		label := "[private] " + from + " → " + to + ": "
-		if from == me {
-			label = "[private to " + to + "] "
-		}
 		plainPrefix = ts + label
 		prefix = st.Time.Render(ts) + st.Private.Render(label)
 		body = func(s string) string { return st.Private.Render(s) }
@@ -67,7 +65,10 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 		case m.To == me:
 			text = fmt.Sprintf("#%d from %s. Open it on your machine: %s --since %d | securechat-decrypt", m.ID, from, inboxHint, m.ID-1)
 		default:
-			text = fmt.Sprintf("#%d to %s sent, sealed to their keys (and to yours, if you uploaded any); the server keeps only ciphertext", m.ID, textsafe.Sanitize(m.To, false))
+			// Only what holds for every sealed message: one relayed with dm
+			// was sealed on the sender's machine, to keys the server does
+			// not know (securechat-decrypt --encrypt includes the sender's).
+			text = fmt.Sprintf("#%d to %s sent, sealed; the server keeps only ciphertext (inbox --sent lists your copy)", m.ID, textsafe.Sanitize(m.To, false))
 		}
 		plainPrefix = ts + "[sealed] "
 		prefix = st.Time.Render(ts) + st.Private.Render("[sealed] ")
@@ -89,9 +90,26 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 	return wrapWithPrefix(prefix, plainPrefix, text, width, body)
 }
 
-// localLine renders a notice that only this session sees (help, errors).
+// localLines renders a notice that only this session sees (help, errors).
+// Wrapped rows hang under the text (see hangingWrap), so a notice that
+// wraps never reads as a new one starting at column 0.
 func localLines(style func(string) string, text string, width int) []line {
-	return wrapWithPrefix("", "", textsafe.Sanitize(text, true), width, style)
+	if width < 8 {
+		width = 8
+	}
+	var out []line
+	for _, para := range strings.Split(textsafe.Sanitize(text, true), "\n") {
+		for _, r := range hangingWrap(para, width) {
+			w := ansi.StringWidth(r)
+			styled := r
+			if style != nil && strings.TrimSpace(r) != "" {
+				lead := len(r) - len(strings.TrimLeft(r, " "))
+				styled = r[:lead] + style(r[lead:])
+			}
+			out = append(out, line{text: styled, width: w})
+		}
+	}
+	return out
 }
 
 func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(string) string) []line {
@@ -111,8 +129,19 @@ func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(strin
 	}
 	out := make([]line, 0, len(rows))
 	pad := strings.Repeat(" ", indent)
-	for i, r := range rows {
+	for i := 0; i < len(rows); i++ {
+		// ansi.Wrap can end a row with the space before a word that starts
+		// with "-" (as in "(inbox --sent"), one cell past the width.
+		r := strings.TrimRight(rows[i], " ")
 		w := ansi.StringWidth(r)
+		if w > avail {
+			// ansi.Wrap can leave a long word whole (one ending in U+FFFD
+			// did): cut it, so no row is wider than the screen.
+			parts := strings.Split(ansi.Hardwrap(r, avail, true), "\n")
+			rows = append(rows[:i], append(parts, rows[i+1:]...)...)
+			r = rows[i]
+			w = ansi.StringWidth(r)
+		}
 		styled := r
 		if body != nil && r != "" {
 			styled = body(r)

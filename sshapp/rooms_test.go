@@ -23,20 +23,20 @@ func TestModelRoomsSwitchAndUnread(t *testing.T) {
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 100, Height: 24, Chat: chat, Members: []string{"alice", "bob"},
 		Rooms: []RoomState{{Name: "go", Topic: "gophers", Members: []string{"alice"}, Backlog: []room.Message{{ID: 3, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "old go talk"}}}}})
 	v := checkView(t, m, 100, 24)
-	if !strings.Contains(v, "alice · #lobby · 2 here · #go ·") {
+	if !strings.Contains(v, "alice · #lobby · 2 here · #go ") {
 		t.Fatalf("other rooms not in the status line:\n%s", v)
 	}
 	// A message in #go while the lobby is on screen: unread, not shown.
 	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 4, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "hey alice, in go"})})
 	v = checkView(t, m, 100, 24)
-	if strings.Contains(v, "hey alice, in go") || !strings.Contains(v, "#lobby · 2 here · #go @ ·") {
+	if strings.Contains(v, "hey alice, in go") || !strings.Contains(v, "#lobby · 2 here · #go (1) @ ") {
 		t.Fatalf("unread mention not marked:\n%s", v)
 	}
 	// The side panel lists the rooms instead, with the same marks.
 	typeText(m, "/panel on")
 	enter(m)
 	v = checkView(t, m, 100, 24)
-	if !strings.Contains(v, "│ Rooms") || !strings.Contains(v, "▸ #lobby") || !strings.Contains(v, "│   #go @") || strings.Contains(v, "here · #go") {
+	if !strings.Contains(v, "│ Rooms") || !strings.Contains(v, "▸ #lobby") || !strings.Contains(v, "│   #go (1) @") || strings.Contains(v, "here · #go") {
 		t.Fatalf("side panel does not list the rooms:\n%s", v)
 	}
 	if len(chat.commands) == 0 || chat.commands[len(chat.commands)-1] != "panel on" {
@@ -53,24 +53,24 @@ func TestModelRoomsSwitchAndUnread(t *testing.T) {
 	typeText(m, "in go now")
 	enter(m)
 	m.Update(tea.KeyMsg{Type: tea.KeyCtrlP})
-	if m.v.name != "lobby" {
-		t.Fatalf("Ctrl+P showed %s", m.v.name)
+	if m.rooms.cur.name != "lobby" {
+		t.Fatalf("Ctrl+P showed %s", m.rooms.cur.name)
 	}
 	// /join an open room switches; a new one asks the server.
 	typeText(m, "/join #go")
 	enter(m)
-	if m.v.name != "go" {
+	if m.rooms.cur.name != "go" {
 		t.Fatal("/join of an open room did not switch")
 	}
 	typeText(m, "/join #rust")
 	enter(m)
-	if m.v.name != "rust" || !strings.Contains(checkView(t, m, 100, 24), "You are in #rust") {
-		t.Fatalf("/join #rust: now in %s", m.v.name)
+	if m.rooms.cur.name != "rust" || !strings.Contains(checkView(t, m, 100, 24), "You are in #rust") {
+		t.Fatalf("/join #rust: now in %s", m.rooms.cur.name)
 	}
 	typeText(m, "/leave")
 	enter(m)
-	if m.v.name != "lobby" || m.views["rust"] != nil {
-		t.Fatalf("/leave: in %s", m.v.name)
+	if m.rooms.cur.name != "lobby" || m.rooms.views["rust"] != nil {
+		t.Fatalf("/leave: in %s", m.rooms.cur.name)
 	}
 	typeText(m, "/leave")
 	enter(m)
@@ -90,10 +90,8 @@ func TestTwoUsersTwoRooms(t *testing.T) {
 	ts := startServer(t, dir, func(c *Config) { c.TopicsPath = filepath.Join(dir, "topics.json") })
 	aliceC := ts.login("alice", "secret-nyvpr")
 	bobC := ts.login("bob", "secret-obo")
-	a := openUI(t, aliceC, 120, 30)
-	a.waitFor("Welcome")
-	b := openUI(t, bobC, 120, 30)
-	b.waitFor("Welcome")
+	a := openWelcomed(t, aliceC, 120, 30)
+	b := openWelcomed(t, bobC, 120, 30)
 	a.send("/join #go\r")
 	a.waitFor("You are in #go")
 	b.send("/join go\r")

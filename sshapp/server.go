@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
-	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -71,6 +72,10 @@ type Config struct {
 	// AuthTimeout closes connections that have not authenticated in time
 	// (default 30s), however slowly they trickle bytes.
 	AuthTimeout time.Duration
+	// RegisterTimeout replaces AuthTimeout once a person is answering the
+	// registration prompts (default 120s, OpenSSH's LoginGraceTime),
+	// counted from the connection's start.
+	RegisterTimeout time.Duration
 	// QueueSize bounds each session's unread messages (default 1024).
 	QueueSize int
 	// MaxMessage is the longest message in characters (default 2000).
@@ -88,8 +93,10 @@ type Config struct {
 	FrameBurst int
 	// Logger receives operator logs (default: discard).
 	Logger *log.Logger
-	// PublicHost is the host name users connect to, used in the hints the
-	// UI gives (default: this machine's host name).
+	// PublicHost is the host name users connect to, used in the commands
+	// the UI tells them to copy (default: the address each client reached,
+	// "localhost" for loopback; this machine's own name is not what users
+	// type, nor the name their known_hosts holds).
 	PublicHost string
 	// MOTDPath holds the message of the day (empty: none); admins change it
 	// with /motd.
@@ -102,6 +109,12 @@ type Config struct {
 	Limits Limits
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Observer counts logins, sessions and throttling for metrics
+	// (default: nothing counted).
+	Observer Observer
+	// Backup writes a consistent snapshot of the data folder to w, for
+	// `admin backup` (nil: the command is refused).
+	Backup func(w io.Writer, gzip bool) error
 }
 
 // Deps are the stores the server works on.
@@ -128,6 +141,7 @@ type Server struct {
 	online   onlineConns
 	formats  *formatCache
 	styles   styleCache
+	live     atomic.Pointer[Live] // what a reload may change
 	motdMu   sync.Mutex
 	motdText string
 
@@ -165,6 +179,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 30 * time.Second
 	}
+	if cfg.RegisterTimeout <= 0 {
+		cfg.RegisterTimeout = 120 * time.Second
+	}
+	cfg.RegisterTimeout = max(cfg.RegisterTimeout, cfg.AuthTimeout)
 	if cfg.KeepAlive <= 0 {
 		cfg.KeepAlive = 30 * time.Second
 	}
@@ -180,14 +198,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxSealed <= 0 {
 		cfg.MaxSealed = 64 << 10
 	}
-	if cfg.PublicHost == "" {
-		cfg.PublicHost = "HOST"
-		if h, err := os.Hostname(); err == nil && h != "" {
-			cfg.PublicHost = h
-		}
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = log.New(discard{})
@@ -202,6 +217,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		guards:      newGuards(cfg.Limits),
 		formats:     newFormatCache(8192),
 	}
+	s.live.Store(new(liveOf(cfg)))
 	ropts := room.Options{
 		Journal:   journal{deps.History},
 		QueueSize: cfg.QueueSize,
@@ -230,7 +246,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wish.WithPasswordAuth(s.passwordHandler),
 		wish.WithKeyboardInteractiveAuth(s.keyboardInteractiveHandler),
 		withConnCallback(s.admitConn),
-		withSessionChannels(),
+		withChannels(s),
+		withAlgorithms(s),
+		withConnLogs(s),
 		wish.WithMiddleware(s.sessionMiddleware),
 	)
 	if err != nil {

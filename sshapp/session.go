@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"securechat/textsafe"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +47,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 	}
 	if !s.admitSession(ctx) {
 		s.log.Info("session refused: too many sessions from one address", "user", safeName(user), "remote", remote(ctx))
+		s.cfg.Observer.Throttled(RuleSessionsPerSource)
 		fmt.Fprintln(sess.Stderr(), "securechat: too many sessions from your address")
 		_ = sess.Exit(1)
 		return
@@ -57,18 +56,29 @@ func (s *Server) handleSession(sess ssh.Session) {
 		s.online.add(user, ci)
 		defer s.online.remove(user, ci)
 	}
+	isExec := len(sess.Command()) > 0
+	s.cfg.Observer.SessionStarted(isExec)
+	defer s.cfg.Observer.SessionEnded(isExec)
+	// go-shlex parses in quadratic time: measure the line before parsing it.
+	if raw, limit := sess.RawCommand(), s.guards.sess.MaxExecBytes; len(raw) > limit {
+		s.log.Info("command refused: line too long", "user", safeName(user), "remote", remote(ctx), "bytes", len(raw))
+		fmt.Fprintf(sess.Stderr(), "securechat: command line too long (%d bytes, at most %d); send long text on standard input, e.g. `ssh … send < file`\n", len(raw), limit)
+		_ = sess.Exit(2)
+		return
+	}
 	if cmd := sess.Command(); len(cmd) > 0 {
-		code := s.runCommand(sess, user, cmd)
+		code := s.runExecCommand(sess, user, cmd)
 		_ = sess.Exit(code)
 		return
 	}
-	pty, winCh, ok := sess.Pty()
+	pty, _, ok := sess.Pty()
 	if !ok {
 		fmt.Fprintln(sess.Stderr(), "securechat: no terminal. Connect with `ssh -t` for the chat, or run a command: who, send TEXT, history [-n N] [--json].")
 		_ = sess.Exit(1)
 		return
 	}
-	if err := s.runUI(sess, user, pty, winCh); err != nil {
+	ws, _ := sess.Context().Value(windowKey{}).(*windowState)
+	if err := s.runUI(sess, user, pty, ws); err != nil {
 		// On the terminal itself, after the UI left the alternate screen.
 		fmt.Fprintf(sess, "securechat: %s\n", err)
 		_ = sess.Exit(1)
@@ -91,7 +101,9 @@ func (c sessionChat) Send(name, text string) error {
 	if c.sub != nil && !slices.Contains(c.sub.Rooms(), name) {
 		return fmt.Errorf("you are not in #%s", name)
 	}
-	return c.s.post(c.ctx, c.user, name, room.KindMessage, text)
+	// The UI sends one line at a time from its outbox and waits when told
+	// to, so it is paced rather than refused (see outbox.go).
+	return c.s.postWith(c.ctx, c.user, name, room.KindMessage, text, c.s.paceFlood)
 }
 
 // JoinRoom enters a room for this session and returns its view's start.
@@ -132,108 +144,31 @@ func (c sessionChat) Bell() {
 	}
 }
 
-// Command runs the UI commands that need the server.
+// Command runs a command of the table (cmdtable.go) for the chat UI, in
+// the room the user is looking at.
 func (c sessionChat) Command(where, name, args string) ([]string, error) {
-	switch name {
-	case "msg":
-		to, text, _ := strings.Cut(args, " ")
-		if to == "" || strings.TrimSpace(text) == "" {
-			return nil, errors.New("usage: /msg USER TEXT")
-		}
-		notice, err := c.s.privateMessage(c.ctx, c.user, to, text)
-		if err != nil {
-			return nil, err
-		}
-		return []string{notice}, nil
-	case "keys":
-		sub, rest, _ := strings.Cut(args, " ")
-		switch sub {
-		case "", "list":
-			lines := c.s.keyListing(c.user)
-			if len(lines) == 0 {
-				return []string{"You have no keys. Add one with /keys add ssh-ed25519 AAAA… (or ssh … keys add < ~/.ssh/id_ed25519.pub)"}, nil
-			}
-			return append([]string{"Your keys:"}, lines...), nil
-		case "add":
-			n, err := c.s.addKeys(c.user, rest)
-			if err != nil {
-				return nil, err
-			}
-			return []string{"added " + plural(n, "key", "keys")}, nil
-		case "rm", "remove", "del":
-			if err := c.s.removeKey(c.user, rest); err != nil {
-				return nil, err
-			}
-			return []string{"key removed"}, nil
-		}
-		return nil, errors.New("usage: /keys, /keys add LINE, /keys rm FINGERPRINT")
-	case "kick", "mute", "unmute", "ban", "unban", "bans":
-		return c.s.moderate(c.user, name, strings.Fields(args))
-	case "me":
-		if strings.TrimSpace(args) == "" {
-			return nil, errors.New("usage: /me ACTION")
-		}
-		return nil, c.s.post(c.ctx, c.user, where, room.KindEmote, args)
-	case "who":
-		return c.s.whoLines(where), nil
-	case "rooms":
-		return c.s.roomLines(), nil
-	case "topic":
-		return c.s.setTopic(c.ctx, c.user, where, args)
-	case "away", "back":
-		return c.s.setAway(c.user, name == "away", args)
-	case "whois":
-		return c.s.whois(c.user, args)
-	case "motd":
-		return c.s.setMOTD(c.user, args)
-	case "theme", "timestamps", "bell", "panel":
-		if err := c.s.acc.UpdatePrefs(c.user, func(p *accounts.Prefs) error {
-			switch name {
-			case "theme":
-				p.Theme = args
-			case "timestamps":
-				p.Timestamps = args
-			case "panel":
-				p.Panel = args
-			default:
-				p.Bell = args
-			}
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		return []string{fmt.Sprintf("%s set to %s (remembered)", name, args)}, nil
-	case "ignore", "unignore":
-		if strings.TrimSpace(args) == "" {
-			p, _ := c.s.acc.Prefs(c.user)
-			if len(p.Ignore) == 0 {
-				return []string{"You ignore nobody."}, nil
-			}
-			return []string{"You ignore: " + strings.Join(p.Ignore, ", ")}, nil
-		}
-		list, err := c.s.setIgnore(c.user, args, name == "ignore")
-		if err != nil {
-			return nil, err
-		}
-		return []string{ignoreNotice(name, args, list)}, nil
-	}
-	return nil, fmt.Errorf("unknown command /%s", name)
+	return c.s.runChatCommand(&call{name: name, user: c.user, ctx: c.ctx, room: where, args: strings.Fields(args), text: args})
 }
 
 // post sanitises and stores a room message; it returns once the message is
 // durable and shown, or with the reason it was not sent.
 func (s *Server) post(ctx context.Context, user, where string, kind room.Kind, text string) error {
+	return s.postWith(ctx, user, where, kind, text, s.checkFlood)
+}
+
+// postWith is post with the flood check to apply.
+func (s *Server) postWith(ctx context.Context, user, where string, kind room.Kind, text string, flood func(string) error) error {
 	text = strings.TrimSpace(textsafe.Sanitize(text, true))
 	if text == "" {
 		return errors.New("empty message")
 	}
-	if n := len([]rune(text)); n > s.cfg.MaxMessage {
-		return fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
+	if n := len([]rune(text)); n > s.conf().MaxMessage {
+		return fmt.Errorf("message too long: %d characters, at most %d", n, s.conf().MaxMessage)
 	}
 	if err := s.checkMuted(user); err != nil {
 		return err
 	}
-	if err := s.checkFlood(user); err != nil {
+	if err := flood(user); err != nil {
 		return err
 	}
 	_, err := s.room.Publish(ctx, room.Message{Kind: kind, Room: where, From: user, Text: text})
@@ -262,19 +197,18 @@ func (s *Server) backlog(user string, n int, name string, keep func(history.Entr
 
 // colorProfile picks the colours from what the client said about its
 // terminal, without querying it: a query would wait on clients that never
-// answer and could eat the user's first keystrokes.
+// answer and could eat the user's first keystrokes. Without colour (see
+// colourless) the profile still draws bold, reverse and underline.
 func colorProfile(sess ssh.Session, term string) termenv.Profile {
+	if colourless(sess.Environ(), term) {
+		return termenv.ANSI // with the mono theme: attributes, no colour
+	}
 	for _, e := range sess.Environ() {
-		if strings.HasPrefix(e, "NO_COLOR=") {
-			return termenv.Ascii
-		}
 		if e == "COLORTERM=truecolor" || e == "COLORTERM=24bit" {
 			return termenv.TrueColor
 		}
 	}
 	switch {
-	case term == "" || term == "dumb":
-		return termenv.Ascii
 	case strings.Contains(term, "256color"), strings.Contains(term, "kitty"), strings.Contains(term, "alacritty"):
 		return termenv.ANSI256
 	}
@@ -283,7 +217,7 @@ func colorProfile(sess ssh.Session, term string) termenv.Profile {
 
 // runUI runs the chat UI for one session until the user quits, the
 // connection drops, or the room ends the session.
-func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan ssh.Window) error {
+func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowState) error {
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()
 
@@ -296,7 +230,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	defer s.room.Leave(sub)
 	// Subscribe first, then read the backlog: a message stored meanwhile is
 	// in both, and the ID check in the pump drops the second copy.
-	backlog, err := s.backlog(user, s.cfg.Backlog, room.Lobby, func(e history.Entry) bool {
+	backlog, err := s.backlog(user, s.conf().Backlog, room.Lobby, func(e history.Entry) bool {
 		// Not the user's own join notice that Join just stored.
 		return e.ID <= startID || e.Kind != string(room.KindJoin) || e.From != user
 	})
@@ -307,7 +241,8 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	prefs, _ := s.acc.Prefs(user)
 	profile := colorProfile(sess, pty.Term)
 	theme := prefs.Theme
-	if profile == termenv.Ascii {
+	noColour := colourless(sess.Environ(), pty.Term)
+	if noColour {
 		theme = "mono" // NO_COLOR, or a terminal without colour
 	} else if theme == "" {
 		theme = "dark"
@@ -326,17 +261,20 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	}
 	model := NewModel(ModelConfig{
 		User:        user,
+		Admin:       s.isAdmin(user),
 		RoomName:    s.cfg.RoomName,
 		Fingerprint: s.fingerprint,
 		Styles:      s.styles.get(profile, theme),
 		MakeStyles:  func(t string) *Styles { return s.styles.get(profile, t) },
 		Theme:       theme,
+		NoColour:    noColour,
 		Timestamps:  prefs.Timestamps,
 		Bell:        prefs.Bell,
 		LastRead:    lastRead,
 		Rooms:       rooms,
 		Topic:       s.room.Topic(room.Lobby),
 		Notices:     s.loginNotices(sess, user, lastRead),
+		LastPrivate: s.lastSealedSender(user),
 		Chat: sessionChat{s: s, user: user, ctx: ctx, sub: sub, sess: sess, bell: func() {
 			_, _ = sess.Write([]byte{'\a'})
 		}},
@@ -344,7 +282,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		Backlog:    backlog,
 		Width:      pty.Window.Width,
 		Height:     pty.Window.Height,
-		MaxMessage: s.cfg.MaxMessage,
+		MaxMessage: s.conf().MaxMessage,
 		InboxHint:  s.inboxHint(sess, user),
 		Ignore:     prefs.Ignore,
 		Cache:      s.formats,
@@ -354,11 +292,16 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		// rows that changed, where Bubble Tea's renderer would rewrite
 		// every row that moved.
 		Output:     terminalOut(sess),
-		FPS:        s.cfg.FPS,
-		FrameBurst: s.cfg.FrameBurst,
+		FPS:        s.conf().FPS,
+		FrameBurst: s.conf().FrameBurst,
 	})
-	p := tea.NewProgram(model,
-		tea.WithInput(sess),
+	var p *tea.Program
+	input := newInputReader(ctx, sess, s.guards.sess.MaxInputLine, func(msg string) {
+		s.log.Info("input line cut", "user", safeName(user), "remote", remote(sess.Context()))
+		p.Send(inputCutMsg{text: msg})
+	})
+	p = tea.NewProgram(model,
+		tea.WithInput(input),
 		tea.WithOutput(sess),
 		tea.WithContext(ctx),
 		tea.WithoutRenderer(),
@@ -375,7 +318,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		cut := time.AfterFunc(5*time.Second, func() { _ = sess.Close() })
 		context.AfterFunc(ctx, func() { cut.Stop() })
 	})
-	go s.pump(ctx, sub, p, model, winCh)
+	go s.pump(ctx, sub, p, model, ws)
 
 	_, runErr := p.Run()
 	cancel()
@@ -412,7 +355,11 @@ func endReason(err error) string {
 // on window changes; and it tells the program when the room ended the
 // session. Everything but window changes arrives on the subscription's
 // Ready channel, so each wake-up costs a select of two channels, not five.
-func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, model *Model, winCh <-chan ssh.Window) {
+func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Program, model *Model, ws *windowState) {
+	var winCh <-chan struct{} // nil (never ready) without a window state
+	if ws != nil {
+		winCh = ws.changed
+	}
 	model.HandHeldFrames(sub.Wake)
 	defer model.ReleaseHeld()
 	// While the next frame may not be painted yet, messages wait: the
@@ -431,11 +378,8 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 	ready := sub.Ready()
 	for {
 		select {
-		case w, ok := <-winCh:
-			if !ok {
-				winCh = nil
-				continue
-			}
+		case <-winCh:
+			w := ws.get()
 			p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
 			continue
 		case <-ready:
@@ -474,11 +418,8 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 
 // inboxHint is the command a user runs to list their sealed messages.
 func (s *Server) inboxHint(sess ssh.Session, user string) string {
-	port := "8080"
-	if a, ok := sess.LocalAddr().(*net.TCPAddr); ok {
-		port = strconv.Itoa(a.Port)
-	}
-	return fmt.Sprintf("ssh -p %s %s@%s inbox", port, user, s.cfg.PublicHost)
+	host, port := hintAddr(s.cfg.PublicHost, sess.LocalAddr())
+	return fmt.Sprintf("ssh -p %s %s@%s inbox", port, user, host)
 }
 
 // notSaved turns a failed store into what the sender is told.

@@ -17,18 +17,19 @@ import (
 // maxMOTD bounds the message of the day, in characters.
 const maxMOTD = 2000
 
-// whoLines is /who: everyone in a room, with away notes.
-func (s *Server) whoLines(where string) []string {
-	members := s.room.RoomMembers(where)
+// whoLine lists names after a title ("Online (3): alice, bob (away:
+// lunch), carol"), with away notes.
+func (s *Server) whoLine(title string, members []string) string {
 	names := make([]string, 0, len(members))
 	for _, n := range members {
 		p, _ := s.acc.Prefs(n)
+		n = textsafe.Sanitize(n, false)
 		if p.Away != "" {
 			n += " (away: " + textsafe.Sanitize(p.Away, false) + ")"
 		}
 		names = append(names, n)
 	}
-	return []string{fmt.Sprintf("In #%s (%d): %s", where, len(names), strings.Join(names, ", "))}
+	return fmt.Sprintf("%s (%d): %s", title, len(names), strings.Join(names, ", "))
 }
 
 // setAway records (or clears) user's away note, kept with the account.
@@ -184,7 +185,7 @@ func (s *Server) loginNotices(sess ssh.Session, user string, lastRead uint64) []
 		case !complete:
 			out = append(out, fmt.Sprintf("Private messages may have arrived while you were away (%d among the newest %d messages). %s", len(es), loginScanLines, open))
 		case len(es) > 0:
-			out = append(out, fmt.Sprintf("%d private messages while you were away. %s", len(es), open))
+			out = append(out, fmt.Sprintf("%s while you were away. %s", plural(len(es), "private message", "private messages"), open))
 		}
 	}
 	return out

@@ -1,6 +1,3 @@
-// Package textsafe makes peer-controlled text safe for a terminal, a log or a
-// file: the one sanitiser that the server and the local helper share. It
-// knows nothing of chat or SSH.
 package textsafe
 
 import (

@@ -3,130 +3,69 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/log"
 
 	"securechat/accounts"
 	"securechat/cluster"
+	"securechat/config"
 	"securechat/history"
 	"securechat/sshapp"
 )
-
-// clusterOptions are the flags that make this process one node of several
-// (see cluster's doc). Without them nothing here runs.
-type clusterOptions struct {
-	name   string
-	node   string
-	listen string
-	peers  string
-	nats   string
-	// Route TLS: this node's certificate and key, and the CA of all nodes.
-	tlsCert, tlsKey, tlsCA string
-}
-
-func (c *clusterOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.name, "cluster-name", envOr("SECURECHAT_CLUSTER_NAME", ""), "run as a node of this cluster (preview; see README); recorded in the data folder (env SECURECHAT_CLUSTER_NAME)")
-	fs.StringVar(&c.node, "node-name", envOr("SECURECHAT_NODE_NAME", ""), "this node's name, unique in the cluster (env SECURECHAT_NODE_NAME)")
-	fs.StringVar(&c.listen, "cluster-listen", envOr("SECURECHAT_CLUSTER_LISTEN", ""), "host:port for route connections from the other nodes (env SECURECHAT_CLUSTER_LISTEN)")
-	fs.StringVar(&c.peers, "cluster-peers", envOr("SECURECHAT_CLUSTER_PEERS", ""), "the other nodes' --cluster-listen addresses, comma-separated (env SECURECHAT_CLUSTER_PEERS)")
-	fs.StringVar(&c.tlsCert, "cluster-tls-cert", envOr("SECURECHAT_CLUSTER_TLS_CERT", ""), "PEM certificate of this node for TLS on routes (with --cluster-tls-key and --cluster-tls-ca) (env SECURECHAT_CLUSTER_TLS_CERT)")
-	fs.StringVar(&c.tlsKey, "cluster-tls-key", envOr("SECURECHAT_CLUSTER_TLS_KEY", ""), "PEM key of --cluster-tls-cert (env SECURECHAT_CLUSTER_TLS_KEY)")
-	fs.StringVar(&c.tlsCA, "cluster-tls-ca", envOr("SECURECHAT_CLUSTER_TLS_CA", ""), "PEM CA that signed every node's route certificate (env SECURECHAT_CLUSTER_TLS_CA)")
-	fs.StringVar(&c.nats, "nats", envOr("SECURECHAT_NATS", ""), "use this existing NATS with JetStream (URLs, comma-separated) instead of an embedded server (env SECURECHAT_NATS)")
-}
-
-func (c *clusterOptions) enabled() bool {
-	return c.name != "" || c.node != "" || c.listen != "" || c.peers != "" || c.nats != "" ||
-		c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != ""
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// check says what is missing or contradictory, before anything starts.
-func (c *clusterOptions) check() error {
-	if !c.enabled() {
-		return nil
-	}
-	if c.name == "" {
-		return errors.New("--cluster-name is required with the other cluster flags")
-	}
-	tls := c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != ""
-	if tls && (c.tlsCert == "" || c.tlsKey == "" || c.tlsCA == "") {
-		return errors.New("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together")
-	}
-	if c.nats != "" {
-		if c.listen != "" || c.peers != "" || tls {
-			return errors.New("--nats uses an existing NATS: --cluster-listen, --cluster-peers and --cluster-tls-… are for the embedded one")
-		}
-		return nil
-	}
-	if c.node == "" || c.listen == "" {
-		return errors.New("--node-name and --cluster-listen are required for a node (or --nats to use an existing NATS)")
-	}
-	return nil
-}
 
 // storedHistory is the message log serve works on: the single-node file,
 // or a cluster's shared log.
 type storedHistory interface {
 	sshapp.History
+	// Size is the durable length of message_history.jsonl for a backup,
+	// or -1 when this process does not write that file (a node).
+	Size() int64
+	// Err is what stopped the log acknowledging appends, for /readyz.
+	Err() error
 	Close() error
 }
 
 // openHistory opens the message log: the file in the data folder, or, as a
 // node of a cluster, the cluster's shared log (starting the embedded
 // server, which waits for a majority of the nodes).
-func openHistory(o options, logger *log.Logger) (storedHistory, error) {
-	if !o.cluster.enabled() {
-		h, err := history.Open(filepath.Join(o.data, "message_history.jsonl"), history.Options{
-			Logger: logger.WithPrefix("history"),
-		})
+func openHistory(o config.Config, opts history.Options, logger *log.Logger) (storedHistory, error) {
+	if !o.Clustered() {
+		h, err := history.Open(filepath.Join(o.Data, "message_history.jsonl"), opts)
 		if err != nil {
 			return nil, err
 		}
 		return h, nil
 	}
-	c := o.cluster
-	if fi, err := os.Stat(filepath.Join(o.data, "message_history.jsonl")); err == nil && fi.Size() > 0 {
+	if fi, err := os.Stat(filepath.Join(o.Data, "message_history.jsonl")); err == nil && fi.Size() > 0 {
 		logger.Warn("this data folder's single-node history is not part of the cluster's (import is not built yet)")
 	}
 	cfg := cluster.Config{
-		Name:   c.name,
-		Node:   c.node,
-		Listen: c.listen,
-		Peers:  splitList(c.peers),
-		NATS:   splitList(c.nats),
-		Dir:    o.data,
+		Name:   o.ClusterName,
+		Node:   o.NodeName,
+		Listen: o.ClusterListen,
+		Peers:  config.SplitList(o.ClusterPeers),
+		NATS:   config.SplitList(o.NATS),
+		Dir:    o.Data,
 		Logger: logger.WithPrefix("cluster"),
 	}
-	if c.tlsCert != "" {
+	if o.ClusterTLSCert != "" {
 		var err error
-		if cfg.RouteTLS, err = cluster.RouteTLS(c.tlsCert, c.tlsKey, c.tlsCA); err != nil {
+		if cfg.RouteTLS, err = cluster.RouteTLS(o.ClusterTLSCert, o.ClusterTLSKey, o.ClusterTLSCA); err != nil {
 			return nil, err
 		}
-	} else if c.nats == "" {
+	} else if o.NATS == "" {
 		logger.Warn("route connections are neither encrypted nor authenticated: keep --cluster-listen on a private network, or use --cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca")
 	}
 	node, err := cluster.Start(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("waiting for the cluster", "cluster", c.name, "node", c.node)
-	msgs, err := cluster.OpenLog(context.Background(), node, filepath.Join(o.data, "cluster_messages.jsonl"))
+	logger.Info("waiting for the cluster", "cluster", o.ClusterName, "node", o.NodeName)
+	msgs, err := cluster.OpenLog(context.Background(), node, filepath.Join(o.Data, "cluster_messages.jsonl"))
 	if err != nil {
 		node.Close()
 		return nil, err
@@ -143,7 +82,7 @@ func openHistory(o options, logger *log.Logger) (storedHistory, error) {
 		node.Close()
 		return nil, err
 	}
-	logger.Info("joined the cluster", "cluster", c.name, "node", c.node, "replicas", node.Config().Replicas)
+	logger.Info("joined the cluster", "cluster", o.ClusterName, "node", o.NodeName, "replicas", node.Config().Replicas)
 	return &clusterHistory{Log: msgs, node: node, names: names, presence: presence}, nil
 }
 
@@ -158,6 +97,10 @@ type clusterHistory struct {
 	names    *cluster.Names
 	presence *cluster.Presence
 }
+
+// Size is -1: a node does not write message_history.jsonl, so a backup
+// measures what is there itself.
+func (h *clusterHistory) Size() int64 { return -1 }
 
 func (h *clusterHistory) Close() error {
 	// Best effort: without a majority (the last nodes of a cluster that

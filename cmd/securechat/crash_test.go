@@ -39,6 +39,8 @@ var looseLimits = []string{
 	"--limit-flood-rate", "100000",
 	"--limit-sessions-per-source", "1000",
 	"--limit-unauth-per-source", "1000",
+	"--limit-conn-burst", "100000",
+	"--limit-conn-rate", "100000",
 	"--min-password-score", "1",
 }
 

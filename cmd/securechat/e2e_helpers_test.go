@@ -120,7 +120,10 @@ var (
 // test ends.
 func startServer(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--bcrypt-cost", "10"}, extra...)
+	// Tests open connections faster than any person would; a test of the
+	// rate passes its own --limit-conn-* (the last value of a flag wins).
+	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--bcrypt-cost", "10",
+		"--limit-conn-burst", "100000", "--limit-conn-rate", "100000"}, extra...)
 	s := &server{data: data, stderr: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binPath, args...)
 	s.cmd.Stderr = s.stderr
@@ -292,10 +295,16 @@ func (r sshResult) String() string {
 // destination and the command.
 func (c *sshClient) run(t *testing.T, port, password, askpassLog string, extra ...string) sshResult {
 	t.Helper()
+	return c.runEnv(t, port, password, askpassLog, nil, extra...)
+}
+
+// runEnv is run with more environment for the askpass script.
+func (c *sshClient) runEnv(t *testing.T, port, password, askpassLog string, env []string, extra ...string) sshResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "ssh", c.args(port, extra...)...)
-	cmd.Env = append(pathEnv(), c.env(password, askpassLog)...)
+	cmd.Env = append(append(pathEnv(), c.env(password, askpassLog)...), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.WaitDelay = 2 * time.Second
 	var out, errb bytes.Buffer

@@ -87,7 +87,7 @@ func TestE2ERoomsMentionsAndReturn(t *testing.T) {
 	tm.run("kill-session", "-t", "alice")
 	_ = os.Remove(tm.statusFile("alice"))
 	open("alice", srv2.port)
-	tm.waitScreen("alice", "1 private messages while you were away")
+	tm.waitScreen("alice", "1 private message while you were away")
 	tm.waitScreen("alice", "#go")
 	if s := tm.screen("alice"); !strings.Contains(s, "2026-") {
 		t.Fatalf("datetime stamps not restored:\n%s", s)
