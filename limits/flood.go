@@ -113,17 +113,23 @@ func fillTime(cfg FloodConfig) time.Duration {
 	return time.Duration(float64(cfg.Burst) / cfg.PerSecond * float64(time.Second))
 }
 
+// stateLocked is user's bucket and strikes, made on first use; f.mu is held.
+func (f *Flood) stateLocked(user string, now time.Time) *floodState {
+	st, found := f.users.get(user, now)
+	if !found {
+		st = &floodState{bucket: rate.NewLimiter(rate.Limit(f.cfg.PerSecond), f.cfg.Burst)}
+		f.users.add(user, st, now)
+	}
+	return st
+}
+
 // Allow decides one message from user. until is when the mute ends for
 // Muted and StillMuted, and zero otherwise.
 func (f *Flood) Allow(user string) (v Verdict, until time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.cfg.Now()
-	st, found := f.users.get(user, now)
-	if !found {
-		st = &floodState{bucket: rate.NewLimiter(rate.Limit(f.cfg.PerSecond), f.cfg.Burst)}
-		f.users.add(user, st, now)
-	}
+	st := f.stateLocked(user, now)
 	v, until = f.decide(st, now)
 	st.exp = latest(now.Add(f.fill), latest(st.strikes.last().Add(f.cfg.StrikeWindow), st.mutedUntil))
 	return v, until
@@ -139,11 +145,7 @@ func (f *Flood) Pace(user string) (v Verdict, wait time.Duration, until time.Tim
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.cfg.Now()
-	st, found := f.users.get(user, now)
-	if !found {
-		st = &floodState{bucket: rate.NewLimiter(rate.Limit(f.cfg.PerSecond), f.cfg.Burst)}
-		f.users.add(user, st, now)
-	}
+	st := f.stateLocked(user, now)
 	switch {
 	case now.Before(st.mutedUntil):
 		v, until = StillMuted, st.mutedUntil

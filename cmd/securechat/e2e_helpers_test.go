@@ -120,45 +120,7 @@ var (
 // test ends.
 func startServer(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
-	// Tests open connections faster than any person would; a test of the
-	// rate passes its own --limit-conn-* (the last value of a flag wins).
-	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--bcrypt-cost", "10",
-		"--limit-conn-burst", "100000", "--limit-conn-rate", "100000"}, extra...)
-	s := &server{data: data, stderr: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(binPath, args...)
-	s.cmd.Stderr = s.stderr
-	s.cmd.Env = append(os.Environ(), "SECURECHAT_LISTEN=", "SECURECHAT_DATA=")
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start securechat: %v", err)
-	}
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		s.stop(t)
-		if t.Failed() {
-			t.Logf("securechat (data %s) stderr:\n%s", s.data, s.stderr.String())
-		}
-	})
-	waitFor(t, "securechat to log that it is listening", func() (bool, string) {
-		select {
-		case <-s.done:
-			t.Fatalf("securechat exited before listening (%v); stderr:\n%s", s.waitErr, s.stderr.String())
-		default:
-		}
-		out := s.stderr.String()
-		m := listenRE.FindStringSubmatch(out)
-		if m == nil {
-			return false, out
-		}
-		s.addr, s.port = m[1], m[2]
-		if hk := hostkeyRE.FindStringSubmatch(out); hk != nil {
-			s.hostkey = hk[1]
-		}
-		return true, out
-	})
-	return s
+	return startServerEnv(t, data, nil, extra...)
 }
 
 // stop sends SIGTERM and checks the server exits 0 within 10 s. Calling it

@@ -15,7 +15,10 @@ var anyListenRE = regexp.MustCompile(`securechat listening.*?addr"?[=:]"?(127\.0
 // listening line in any log format.
 func startServerEnv(t *testing.T, data string, env []string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--bcrypt-cost", "10"}, extra...)
+	// Tests open connections faster than any person would; a test of the
+	// rate passes its own --limit-conn-* (the last value of a flag wins).
+	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--bcrypt-cost", "10",
+		"--limit-conn-burst", "100000", "--limit-conn-rate", "100000"}, extra...)
 	s := &server{data: data, stderr: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binPath, args...)
 	s.cmd.Stderr = s.stderr
@@ -45,6 +48,9 @@ func startServerEnv(t *testing.T, data string, env []string, extra ...string) *s
 			return false, out
 		}
 		s.addr, s.port = m[1], m[2]
+		if hk := hostkeyRE.FindStringSubmatch(out); hk != nil {
+			s.hostkey = hk[1]
+		}
 		return true, out
 	})
 	return s
