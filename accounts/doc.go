@@ -8,7 +8,10 @@
 // change (temporary file in the same folder, fsync, rename, fsync of the
 // folder), so a crash leaves either the old or the new file, never a torn one.
 // A change whose save fails is not applied: memory and disk stay equal. A file
-// that does not parse is reported and never overwritten.
+// that does not parse is reported and never overwritten. The password policy
+// (CheckPassword) lives here too, so that every way of setting a password
+// (registration over SSH, an admin's command, the offline user command)
+// refuses the same passwords.
 //
 // The package must not know about SSH sessions, connections, terminals, the
 // chat room or the message history. It speaks only of names, passwords,

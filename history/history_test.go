@@ -611,11 +611,17 @@ func TestSyncFailureBreaks(t *testing.T) {
 	path := tempPath(t)
 	var failing atomic.Bool
 	logger, logs := newLogger()
+	var observed []int
 	l, err := Open(path, Options{Logger: logger, SyncHook: func(f *os.File) error {
 		if failing.Load() {
 			return syscall.EIO
 		}
 		return f.Sync()
+	}, Observe: func(n int, took, syncTook time.Duration) {
+		if took < syncTook || syncTook < 0 {
+			t.Errorf("append took %s, its fsync %s", took, syncTook)
+		}
+		observed = append(observed, n)
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -623,10 +629,16 @@ func TestSyncFailureBreaks(t *testing.T) {
 	if err := l.AppendBatch(entries(1, 2)); err != nil {
 		t.Fatal(err)
 	}
+	if l.Err() != nil || len(observed) != 1 || observed[0] != 2 {
+		t.Fatalf("after a good batch: Err %v, observed %v", l.Err(), observed)
+	}
 	failing.Store(true)
 	err = l.AppendBatch(entries(3, 4))
 	if !errors.Is(err, ErrBroken) || !errors.Is(err, syscall.EIO) {
 		t.Fatalf("AppendBatch = %v, want ErrBroken wrapping EIO", err)
+	}
+	if !errors.Is(l.Err(), syscall.EIO) || len(observed) != 1 {
+		t.Fatalf("after the failed fsync: Err %v, observed %v", l.Err(), observed)
 	}
 	mustContain(t, "log", logs.String(), "level=error", "fsync", "err=")
 

@@ -20,27 +20,44 @@ import (
 // FileName is the host key's file name inside the data folder.
 const FileName = "ssh_host_ed25519_key"
 
+// ErrNoKey is returned by Load when there is no host key at the path yet.
+var ErrNoKey = errors.New("no host key")
+
+// Load returns the ed25519 host key stored at path without changing
+// anything: for read-only commands, which must not create state (a
+// mistyped folder must not get a new key). A missing file is ErrNoKey.
+func Load(path string) (gossh.Signer, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w at %s", ErrNoKey, path)
+	case err != nil:
+		return nil, fmt.Errorf("read host key %s: %w", path, err)
+	}
+	signer, err := gossh.ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("parse host key %s: %w", path, err)
+	}
+	return signer, nil
+}
+
 // LoadOrCreate returns the ed25519 host key stored at path, generating and
 // saving one (mode 0600, written atomically) the first time. An existing file
 // that does not hold a private key is an error: it is never overwritten, since
 // replacing a host key would make every client see a changed server.
 func LoadOrCreate(path string) (gossh.Signer, error) {
-	b, err := os.ReadFile(path)
+	signer, err := Load(path)
 	switch {
 	case err == nil:
-		signer, perr := gossh.ParsePrivateKey(b)
-		if perr != nil {
-			return nil, fmt.Errorf("parse host key %s: %w", path, perr)
-		}
 		// Tighten permissions left loose by hand or by an old umask.
 		if err := os.Chmod(path, 0o600); err != nil {
 			return nil, fmt.Errorf("chmod host key %s: %w", path, err)
 		}
 		return signer, nil
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, ErrNoKey):
 		return create(path)
 	default:
-		return nil, fmt.Errorf("read host key %s: %w", path, err)
+		return nil, err
 	}
 }
 

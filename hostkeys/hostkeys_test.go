@@ -1,6 +1,7 @@
 package hostkeys
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,5 +98,35 @@ func TestKnownHostsLine(t *testing.T) {
 	}
 	if _, err := KnownHostsLine("nohostport", s.PublicKey()); err == nil {
 		t.Fatal("want error for address without port")
+	}
+}
+
+// TestLoadChangesNothing: Load, for read-only commands, neither creates a
+// missing key nor touches an existing one.
+func TestLoadChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	if _, err := Load(path); !errors.Is(err, ErrNoKey) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Load of a missing key = %v, want ErrNoKey naming %s", err, path)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Load created %s: %v", path, err)
+	}
+	made, err := LoadOrCreate(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Fingerprint(got.PublicKey()) != Fingerprint(made.PublicKey()) {
+		t.Error("Load returned another key")
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
+		t.Errorf("Load changed the key's mode to %v", st.Mode().Perm())
 	}
 }

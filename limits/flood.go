@@ -98,9 +98,14 @@ func NewFlood(cfg FloodConfig) *Flood {
 	cfg = cfg.withDefaults()
 	return &Flood{
 		cfg:   cfg,
-		fill:  time.Duration(float64(cfg.Burst) / cfg.PerSecond * float64(time.Second)),
+		fill:  fillTime(cfg),
 		users: newTable[string, *floodState](cfg.MaxUsers),
 	}
+}
+
+// fillTime is how long an empty bucket takes to fill.
+func fillTime(cfg FloodConfig) time.Duration {
+	return time.Duration(float64(cfg.Burst) / cfg.PerSecond * float64(time.Second))
 }
 
 // Allow decides one message from user. until is when the mute ends for

@@ -90,7 +90,7 @@ type Options struct {
 // Room is one chat room. All methods are safe for concurrent use.
 type Room struct {
 	journal   Journal
-	queueSize int
+	queueSize atomic.Int64
 	now       func() time.Time
 
 	mu       sync.Mutex
@@ -109,6 +109,35 @@ type Room struct {
 
 	wake chan struct{}
 	done chan struct{}
+
+	// counts for metrics: added once per batch, never per delivery
+	posted, sealed, delivered, dropped atomic.Uint64
+}
+
+// Stats are the room's running totals since it was made.
+type Stats struct {
+	// Posted is how many messages users posted (lines, actions and sealed
+	// messages; not notices) were stored and fanned out, Sealed how many of
+	// them were sealed.
+	Posted, Sealed uint64
+	// Delivered is how many messages were queued for a session: one message
+	// shown to 100 sessions counts 100.
+	Delivered uint64
+	// Dropped is how many sessions were ended for falling behind.
+	Dropped uint64
+}
+
+// SetQueueSize changes how many unread messages a session may have, for
+// sessions that join from now on (a config reload).
+func (r *Room) SetQueueSize(n int) {
+	if n > 0 {
+		r.queueSize.Store(int64(n))
+	}
+}
+
+// Stats reads the running totals without taking the room's lock.
+func (r *Room) Stats() Stats {
+	return Stats{Posted: r.posted.Load(), Sealed: r.sealed.Load(), Delivered: r.delivered.Load(), Dropped: r.dropped.Load()}
 }
 
 type pendingMsg struct {
@@ -126,17 +155,17 @@ func New(opts Options) *Room {
 		opts.Now = time.Now
 	}
 	r := &Room{
-		journal:   opts.Journal,
-		queueSize: opts.QueueSize,
-		now:       opts.Now,
-		nextID:    opts.LastID,
-		sessions:  map[string]int{},
-		subs:      map[*Subscription]struct{}{},
-		inRoom:    map[string]map[string]int{},
-		topics:    map[string]string{},
-		wake:      make(chan struct{}, 1),
-		done:      make(chan struct{}),
+		journal:  opts.Journal,
+		now:      opts.Now,
+		nextID:   opts.LastID,
+		sessions: map[string]int{},
+		subs:     map[*Subscription]struct{}{},
+		inRoom:   map[string]map[string]int{},
+		topics:   map[string]string{},
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
 	}
+	r.queueSize.Store(int64(opts.QueueSize))
 	r.subList.Store(&[]*Subscription{})
 	r.members.Store(&[]string{})
 	r.roomSnap.Store(&map[string][]string{})
@@ -151,7 +180,7 @@ func (r *Room) Join(ctx context.Context, user string) (*Subscription, error) {
 	sub := &Subscription{
 		User:   user,
 		room:   r,
-		limit:  r.queueSize,
+		limit:  int(r.queueSize.Load()),
 		notify: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		rooms:  map[string]bool{},
@@ -442,6 +471,18 @@ func (r *Room) commitLoop() {
 		}
 		if err == nil {
 			r.fanOut(batch)
+			var posted, sealed uint64
+			for i := range msgs {
+				switch msgs[i].Kind {
+				case KindSealed:
+					sealed++
+					posted++
+				case KindMessage, KindEmote:
+					posted++
+				}
+			}
+			r.posted.Add(posted)
+			r.sealed.Add(sealed)
 		}
 		for i := range batch {
 			batch[i].result <- err
@@ -452,8 +493,17 @@ func (r *Room) commitLoop() {
 
 func (r *Room) fanOut(batch []pendingMsg) {
 	subs := *r.subList.Load()
+	var delivered, dropped uint64
 	for _, s := range subs {
-		s.pushBatch(batch)
+		n, fell := s.pushBatch(batch)
+		delivered += uint64(n)
+		if fell {
+			dropped++
+		}
+	}
+	r.delivered.Add(delivered)
+	if dropped > 0 {
+		r.dropped.Add(dropped)
 	}
 }
 
@@ -642,13 +692,14 @@ func (s *Subscription) Drain() []*Message {
 	return out
 }
 
-func (s *Subscription) pushBatch(batch []pendingMsg) {
+// pushBatch queues the messages of batch meant for s and wakes it; it
+// reports how many it queued and whether s was ended for falling behind.
+func (s *Subscription) pushBatch(batch []pendingMsg) (added int, fellBehind bool) {
 	s.mu.Lock()
 	if s.err != nil {
 		s.mu.Unlock()
-		return
+		return 0, false
 	}
-	added := false
 	for i := range batch {
 		p := &batch[i]
 		if p.except == s {
@@ -663,20 +714,21 @@ func (s *Subscription) pushBatch(batch []pendingMsg) {
 		if len(s.pending) >= s.limit {
 			s.endLocked(ErrFellBehind)
 			s.mu.Unlock()
-			return
+			return added, true
 		}
 		s.pending = append(s.pending, p.msg)
-		added = true
+		added++
 	}
 	waker := s.waker
 	s.mu.Unlock()
 	switch {
-	case !added:
+	case added == 0:
 	case waker != nil:
 		waker()
 	default:
 		s.Wake()
 	}
+	return added, false
 }
 
 // SetWaker sets what a push of new messages calls instead of Wake (nil:

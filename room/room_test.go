@@ -570,3 +570,43 @@ func TestSetWakerReplacesWake(t *testing.T) {
 		t.Fatalf("removed waker still called (%d calls)", len(calls))
 	}
 }
+
+// Stats count what users posted, what reached each session, and who fell
+// behind.
+func TestStats(t *testing.T) {
+	r := newRoom(t, Options{QueueSize: 8})
+	ctx := context.Background()
+	a, _ := r.Join(ctx, "a")
+	recv(t, a, 0)
+	b, _ := r.Join(ctx, "b")
+	recv(t, a, 1) // b's join notice
+	before := r.Stats()
+	if before.Posted != 0 || before.Delivered != 1 {
+		t.Fatalf("after joins: %+v", before)
+	}
+	for _, m := range []Message{
+		{Kind: KindMessage, From: "a", Text: "hi"},
+		{Kind: KindEmote, From: "b", Text: "waves"},
+		{Kind: KindSealed, From: "a", To: "b", Text: "-----BEGIN AGE ENCRYPTED FILE-----"},
+	} {
+		if _, err := r.Publish(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv(t, a, 3)
+	recv(t, b, 3)
+	st := r.Stats()
+	if st.Posted != 3 || st.Sealed != 1 || st.Delivered != 1+6 || st.Dropped != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	for i := range 10 { // b stops reading and falls behind
+		if _, err := r.Publish(ctx, Message{Kind: KindMessage, From: "a", Text: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		recv(t, a, 1)
+	}
+	<-b.Done()
+	if st := r.Stats(); st.Dropped != 1 || st.Posted != 13 {
+		t.Fatalf("after b fell behind: %+v", st)
+	}
+}

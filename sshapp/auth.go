@@ -81,7 +81,7 @@ func (s *Server) passwordHandler(ctx ssh.Context, password string) (ok bool) {
 		s.failed(ctx)
 		return false
 	}
-	if s.acc.Exists(name) || !s.cfg.AllowRegister {
+	if s.acc.Exists(name) || !s.conf().AllowRegister {
 		// Unknown names cost one bcrypt run too, so timing tells nothing.
 		return s.verifyPassword(ctx, name, password, "password")
 	}
@@ -105,9 +105,11 @@ func (s *Server) verifyPassword(ctx ssh.Context, name, password, method string) 
 func (s *Server) grant(ctx ssh.Context, name, method string) bool {
 	if err := s.loginAllowed(ctx, name); err != nil {
 		s.log.Info("login refused", "user", safeName(name), "remote", remote(ctx), "err", err)
+		s.cfg.Observer.Login(method, "refused")
 		return false
 	}
 	setVerified(ctx, name)
+	s.cfg.Observer.Login(method, "ok")
 	client, _ := textsafe.Clip(textsafe.Sanitize(ctx.ClientVersion(), false), 100)
 	s.log.Info("login", "user", safeName(name), "remote", remote(ctx), "method", method, "client", strconv.Quote(client))
 	return true
@@ -119,6 +121,7 @@ func (s *Server) register(ctx ssh.Context, name, password string) error {
 		return err
 	}
 	s.log.Info("registered", "user", safeName(name), "remote", remote(ctx))
+	s.cfg.Observer.Registered()
 	return s.grantErr(ctx, name, "register")
 }
 
@@ -145,7 +148,7 @@ func (s *Server) keyboardInteractiveHandler(ctx ssh.Context, challenge gossh.Key
 		}
 		return false
 	}
-	if s.acc.Exists(name) || !s.cfg.AllowRegister {
+	if s.acc.Exists(name) || !s.conf().AllowRegister {
 		answers, err := challenge("", "", []string{"Password: "}, []bool{false})
 		if err != nil || len(answers) != 1 {
 			return false

@@ -19,9 +19,9 @@ import (
 // commandUsage is printed for an unknown command or bad arguments.
 const commandUsage = `usage: ssh -p PORT USER@HOST COMMAND
 commands:
-  who [--room #name]          list who is online (or in a room), one name a line
-  send [--room #name] TEXT... post TEXT to a room, the lobby by default (or the message on standard input)
-  history [-n N] [--json] [--room #name]
+  who [--room ROOM]           list who is online (or in a room), one name a line
+  send [--room ROOM] TEXT...  post TEXT to a room, the lobby by default (or the message on standard input)
+  history [-n N] [--json] [--room ROOM]
                               print the last N messages of a room (default 50, the lobby)
   keys [list]                 your public keys: type, fingerprint, comment, date
   keys add [LINE]             add keys (authorized_keys lines or age1… recipients; several on standard input)
@@ -31,8 +31,10 @@ commands:
   dm USER < FILE.age          relay a message you sealed yourself (armored age)
   inbox [--since ID] [-n N] [--sent]
                               sealed messages to you (--sent: and from you); pipe into securechat-decrypt
-  admin ...                   for admins: kick, mute, unmute, ban, unban, bans, user list|add|passwd|del|role
+  admin ...                   for admins: kick, mute, unmute, ban, unban, bans, user list|add|passwd|del|role, backup
   help                        this text
+ROOM is a room's name with or without its "#": --room go, or --room '#go'
+quoted (in a shell, an unquoted # starts a comment).
 without a command, ssh -t opens the chat.
 `
 
@@ -69,8 +71,12 @@ func (s *Server) runCommand(sess ssh.Session, user string, args []string) int {
 
 func (s *Server) cmdWho(sess ssh.Session, args []string) int {
 	where, args, err := roomFlag(args)
-	if err != nil || len(args) > 0 {
-		fmt.Fprintf(sess.Stderr(), "securechat: usage: who [--room #name]\n")
+	if err != nil {
+		fmt.Fprintf(sess.Stderr(), "securechat: who: %s\n", err)
+		return 2
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(sess.Stderr(), "securechat: usage: who [--room ROOM]\n")
 		return 2
 	}
 	members := s.room.Members()
@@ -101,14 +107,14 @@ func (s *Server) cmdSend(sess ssh.Session, user string, args []string) int {
 	} else {
 		// Read at most one byte past the limit (in bytes, generous for
 		// multi-byte text) so a stream that never ends cannot grow memory.
-		limit := int64(s.cfg.MaxMessage)*4 + 1
+		limit := int64(s.conf().MaxMessage)*4 + 1
 		b, err := io.ReadAll(io.LimitReader(sess, limit))
 		if err != nil {
 			fmt.Fprintf(sess.Stderr(), "securechat: read standard input: %v\n", err)
 			return 1
 		}
 		if int64(len(b)) == limit {
-			fmt.Fprintf(sess.Stderr(), "securechat: not sent: message too long (at most %d characters)\n", s.cfg.MaxMessage)
+			fmt.Fprintf(sess.Stderr(), "securechat: not sent: message too long (at most %d characters)\n", s.conf().MaxMessage)
 			return 1
 		}
 		text = string(b)
@@ -141,10 +147,14 @@ func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer, usage string) 
 
 func (s *Server) cmdHistory(sess ssh.Session, user string, args []string) int {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
-	n := fs.Int("n", s.cfg.Backlog, "how many messages")
+	n := fs.Int("n", s.conf().Backlog, "how many messages")
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	roomName := fs.String("room", "#"+room.Lobby, "the room")
-	if code, ok := parseArgs(fs, args, sess.Stderr(), "history [-n N] [--json] [--room #name]"); !ok {
+	if n := len(args); n > 0 && (args[n-1] == "--room" || args[n-1] == "-room") {
+		fmt.Fprintf(sess.Stderr(), "securechat: history: %s\n", errRoomMissing)
+		return 2
+	}
+	if code, ok := parseArgs(fs, args, sess.Stderr(), "history [-n N] [--json] [--room ROOM]"); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
@@ -221,6 +231,10 @@ func textLine(m room.Message) string {
 	}
 }
 
+// errRoomMissing is a --room without a name; most often the shell took an
+// unquoted "#go" and everything after it for a comment.
+var errRoomMissing = errors.New("--room needs a room name: write --room go, or quote it as --room '#go' (in a shell, # starts a comment)")
+
 // roomFlag takes a leading "--room NAME" (or "--room=NAME") off args.
 func roomFlag(args []string) (string, []string, error) {
 	if len(args) == 0 {
@@ -230,7 +244,7 @@ func roomFlag(args []string) (string, []string, error) {
 	switch {
 	case args[0] == "--room" || args[0] == "-room":
 		if len(args) < 2 {
-			return "", args, errors.New("--room needs a room name")
+			return "", args, errRoomMissing
 		}
 		v, args = args[1], args[2:]
 	case strings.HasPrefix(args[0], "--room="):

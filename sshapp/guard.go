@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/ccojocar/zxcvbn-go"
 	"github.com/charmbracelet/ssh"
 
 	"securechat/accounts"
@@ -43,8 +42,8 @@ type guards struct {
 	flood *limits.Flood
 	gate  *limits.Gate
 	wait  time.Duration
-	tries int
-	score int
+	tries atomic.Int64
+	score atomic.Int64
 }
 
 func newGuards(l Limits) *guards {
@@ -60,16 +59,17 @@ func newGuards(l Limits) *guards {
 	case l.MinPasswordScore < 0:
 		l.MinPasswordScore = 0
 	}
-	return &guards{
+	g := &guards{
 		auth:  limits.NewAuthGuard(l.Auth),
 		conns: limits.NewConnLimiter(l.Conns),
 		reg:   limits.NewRegLimiter(l.Reg),
 		flood: limits.NewFlood(l.Flood),
 		gate:  limits.NewGate(l.BcryptSlots),
 		wait:  l.BcryptWait,
-		tries: l.MaxAuthTries,
-		score: l.MinPasswordScore,
 	}
+	g.tries.Store(int64(l.MaxAuthTries))
+	g.score.Store(int64(l.MinPasswordScore))
+	return g
 }
 
 // connInfo is what the server knows about one TCP connection before and
@@ -98,7 +98,7 @@ func (s *Server) failed(ctx ssh.Context) {
 	}
 	ci.mu.Lock()
 	ci.fails++
-	over := ci.fails >= s.guards.tries
+	over := int64(ci.fails) >= s.guards.tries.Load()
 	ci.mu.Unlock()
 	if over {
 		s.log.Info("closing connection: too many failed passwords", "remote", ci.conn.RemoteAddr().String())
@@ -117,6 +117,7 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 	if ci != nil {
 		if ok, until := s.guards.auth.CheckSource(ci.src); !ok {
 			s.log.Info("login refused: source blocked", "user", safeName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339))
+			s.cfg.Observer.Throttled(RuleSourceBlocked)
 			_ = ci.conn.Close()
 			return errThrottled
 		}
@@ -125,12 +126,14 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 	if exists {
 		if ok, until := s.guards.auth.CheckAccount(name); !ok {
 			s.log.Info("login refused: account backing off", "user", safeName(name), "remote", remote(ctx), "until", until.UTC().Format(time.RFC3339Nano))
+			s.cfg.Observer.Throttled(RuleAccountBackoff)
 			s.failed(ctx)
 			return errThrottled
 		}
 	}
 	if !s.guards.gate.Acquire(ctx, s.guards.wait) {
 		s.log.Warn("login refused: password checks busy", "user", safeName(name), "remote", remote(ctx))
+		s.cfg.Observer.Throttled(RuleBcryptBusy)
 		return errThrottled
 	}
 	// Look again after waiting for the gate: guesses queued behind it must
@@ -153,6 +156,7 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 			s.log.Warn("source blocked after failed passwords", "remote", remote(ctx))
 		}
 		s.log.Info("login failed", "user", safeName(name), "remote", remote(ctx), "method", method)
+		s.cfg.Observer.Login(method, "failed")
 		s.failed(ctx)
 		return err
 	}
@@ -162,24 +166,10 @@ func (s *Server) checkPassword(ctx ssh.Context, name, password, method string) e
 	return nil
 }
 
-// checkNewPassword is the registration policy: the length rules of
-// accounts, then strength: common passwords and easy guesses (zxcvbn score
-// below the minimum, counting the username as known to the attacker) are
-// refused with a reason a person can act on.
+// checkNewPassword is the password policy (accounts.CheckPassword) with
+// this server's minimum strength.
 func (s *Server) checkNewPassword(name, password string) error {
-	if err := accounts.CheckNewPassword(name, password); err != nil {
-		return err
-	}
-	if strings.Contains(strings.ToLower(password), name) {
-		return errors.New("the password must not contain the username")
-	}
-	if s.guards.score <= 0 {
-		return nil
-	}
-	if r := zxcvbn.PasswordStrength(password, []string{name, "securechat"}); r.Score < s.guards.score {
-		return fmt.Errorf("that password is too easy to guess (strength %d of 4, %d needed): try a longer phrase of unrelated words", r.Score, s.guards.score)
-	}
-	return nil
+	return accounts.CheckPassword(name, password, int(s.guards.score.Load()))
 }
 
 // register creates an account under the registration limits and the bcrypt
@@ -188,10 +178,12 @@ func (s *Server) registerUser(ctx ssh.Context, name, password string) error {
 	if ci := connOf(ctx); ci != nil {
 		if ok, reason := s.guards.reg.Allow(ci.src); !ok {
 			s.log.Info("registration refused: limit", "user", safeName(name), "remote", remote(ctx))
+			s.cfg.Observer.Throttled(RuleRegistration)
 			return errors.New(reason)
 		}
 	}
 	if !s.guards.gate.Acquire(ctx, s.guards.wait) {
+		s.cfg.Observer.Throttled(RuleBcryptBusy)
 		return errors.New("the server is busy; please try again in a moment")
 	}
 	defer s.guards.gate.Release()
@@ -210,6 +202,7 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	}
 	if ok, _ := s.guards.auth.CheckSource(src); !ok {
 		s.log.Debug("connection refused: source blocked", "remote", conn.RemoteAddr().String())
+		s.cfg.Observer.Throttled(RuleSourceBlocked)
 		return nil
 	}
 	if who, _, banned := s.acc.BannedSource(src, s.cfg.Now()); banned {
@@ -219,11 +212,12 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	slot, ok := s.guards.conns.Open(src)
 	if !ok {
 		s.log.Info("connection refused: too many unauthenticated connections", "remote", conn.RemoteAddr().String())
+		s.cfg.Observer.Throttled(RuleUnauthConns)
 		return nil
 	}
 	ci := &connInfo{src: src, slot: slot, conn: conn}
 	ctx.SetValue(connInfoKey{}, ci)
-	timer := time.AfterFunc(s.cfg.AuthTimeout, func() {
+	timer := time.AfterFunc(s.conf().AuthTimeout, func() {
 		// ContextKeyConn is set only once authentication succeeded.
 		if ctx.Value(ssh.ContextKeyConn) == nil {
 			s.log.Info("closing connection: not authenticated in time", "remote", conn.RemoteAddr().String())
@@ -232,6 +226,7 @@ func (s *Server) admitConn(ctx ssh.Context, conn net.Conn) net.Conn {
 		}
 		if !slot.Authenticated() {
 			s.log.Info("closing connection: too many sessions from one address", "remote", conn.RemoteAddr().String())
+			s.cfg.Observer.Throttled(RuleSessionsPerSource)
 			_ = conn.Close()
 		}
 	})
@@ -257,11 +252,13 @@ func (s *Server) checkFlood(user string) error {
 	case limits.Allowed:
 		return nil
 	case limits.Muted:
+		s.cfg.Observer.Throttled(RuleFloodMute)
 		s.log.Warn("muted for flooding", "user", safeName(user), "until", until.UTC().Format(time.RFC3339))
 		s.room.Notify(user, fmt.Sprintf("You are sending too fast and are muted until %s UTC.", until.UTC().Format("15:04:05")))
 		return fmt.Errorf("you are muted for flooding until %s UTC", until.UTC().Format("15:04:05"))
 	case limits.StillMuted:
 		return fmt.Errorf("you are muted for flooding until %s UTC", until.UTC().Format("15:04:05"))
 	}
+	s.cfg.Observer.Throttled(RuleFlood)
 	return errors.New("you are sending too fast: wait a moment and send it again")
 }

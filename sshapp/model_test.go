@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,9 +143,7 @@ func TestModelSendsOnEnter(t *testing.T) {
 		t.Fatalf("input not shown:\n%s", v)
 	}
 	enter(m)
-	if len(chat.sent) != 1 || chat.sent[0] != "hello there" {
-		t.Fatalf("sent %q", chat.sent)
-	}
+	wantSent(t, chat, "hello there")
 	if v := checkView(t, m, 80, 24); strings.Contains(v, "> hello there") {
 		t.Fatal("input not cleared after sending")
 	}
@@ -217,39 +214,6 @@ func TestModelWideCharactersStayInBounds(t *testing.T) {
 	}
 }
 
-func TestModelScrolling(t *testing.T) {
-	m := newTestModel(80, 12, nil)
-	var msgs []room.Message
-	for i := range 50 {
-		msgs = append(msgs, room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: fmt.Sprintf("message %02d", i)})
-	}
-	m.Update(incomingMsg{msgs: ptrs(msgs...)})
-	if v := checkView(t, m, 80, 12); !strings.Contains(v, "message 49") {
-		t.Fatalf("not at the bottom:\n%s", v)
-	}
-	m.Update(tea.KeyMsg{Type: tea.KeyPgUp})
-	v := checkView(t, m, 80, 12)
-	if strings.Contains(v, "message 49") || !strings.Contains(v, "scrolled") {
-		t.Fatalf("PgUp did not scroll:\n%s", v)
-	}
-	// New messages while reading back do not move the view.
-	before := v
-	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 51, Time: t0, Kind: room.KindMessage, From: "bob", Text: "newest"})})
-	if after := checkView(t, m, 80, 12); !strings.Contains(after, "message 4") || strings.Contains(after, "newest") {
-		t.Fatalf("view moved while scrolled back:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
-	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
-	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
-	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
-	if v := checkView(t, m, 80, 12); !strings.Contains(v, "newest") {
-		t.Fatalf("PgDn did not return to the bottom:\n%s", v)
-	}
-	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
-	if v := checkView(t, m, 80, 12); strings.Contains(v, "newest") {
-		t.Fatalf("wheel up did not scroll:\n%s", v)
-	}
-}
-
 func TestModelSendButton(t *testing.T) {
 	chat := &recordingChat{}
 	m := newTestModel(80, 24, chat)
@@ -262,70 +226,7 @@ func TestModelSendButton(t *testing.T) {
 	}
 	_, cmd = m.Update(tea.MouseMsg{X: 75, Y: 23, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
 	runCmd(m, cmd)
-	if len(chat.sent) != 1 || chat.sent[0] != "by mouse" {
-		t.Fatalf("sent %q", chat.sent)
-	}
-}
-
-func TestModelMessageLimit(t *testing.T) {
-	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, MaxMessage: 10})
-	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("0123456789abc"), Paste: true})
-	if string(m.input) != "0123456789" {
-		t.Fatalf("input %q", string(m.input))
-	}
-	if v := checkView(t, m, 80, 24); !strings.Contains(v, "at most 10 characters") {
-		t.Fatalf("cut not shown:\n%s", v)
-	}
-	// Control characters never enter the line.
-	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
-	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a\x1b[2Jb"), Paste: true})
-	if string(m.input) != "a[2Jb" {
-		t.Fatalf("input %q", string(m.input))
-	}
-}
-
-func TestModelEditing(t *testing.T) {
-	m := newTestModel(80, 24, nil)
-	typeText(m, "hello world")
-	m.Update(tea.KeyMsg{Type: tea.KeyCtrlW})
-	if string(m.input) != "hello " {
-		t.Fatalf("Ctrl+W: %q", string(m.input))
-	}
-	m.Update(tea.KeyMsg{Type: tea.KeyHome})
-	typeText(m, ">")
-	m.Update(tea.KeyMsg{Type: tea.KeyEnd})
-	m.Update(tea.KeyMsg{Type: tea.KeyBackspace})
-	m.Update(tea.KeyMsg{Type: tea.KeyLeft})
-	m.Update(tea.KeyMsg{Type: tea.KeyDelete})
-	if string(m.input) != ">hell" {
-		t.Fatalf("editing: %q", string(m.input))
-	}
-}
-
-func TestModelCommands(t *testing.T) {
-	chat := &recordingChat{}
-	m := newTestModel(100, 30, chat)
-	for _, tc := range []struct{ input, want string }{
-		{"/help", "/quit"},
-		{"/who", "ran who"},
-		{"/bogus", "unknown command /bogus"},
-		{"/msg bob hi", "ran msg"},
-		{"/keys", "ran keys"},
-	} {
-		typeText(m, tc.input)
-		enter(m)
-		if v := checkView(t, m, 100, 30); !strings.Contains(v, tc.want) {
-			t.Fatalf("%s: view lacks %q:\n%s", tc.input, tc.want, v)
-		}
-	}
-	if strings.Join(chat.commands, "|") != "who |msg bob hi|keys " {
-		t.Fatalf("commands %q", chat.commands)
-	}
-	typeText(m, "/quit")
-	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
-	if cmd == nil || cmd() != tea.Quit() {
-		t.Fatal("/quit did not quit")
-	}
+	wantSent(t, chat, "by mouse")
 }
 
 func TestModelEnded(t *testing.T) {
@@ -347,20 +248,6 @@ func TestModelSanitisesPeerText(t *testing.T) {
 		if strings.Contains(v, bad) {
 			t.Fatalf("view carries %q", bad)
 		}
-	}
-}
-
-// The scrollback is bounded however many messages arrive.
-func TestModelScrollbackBounded(t *testing.T) {
-	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 10, Scrollback: 100})
-	for i := range 1000 {
-		m.Update(incomingMsg{msgs: ptrs(room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: "x"})})
-	}
-	if m.v.rows.len() > 100 || len(m.v.msgs) > 100 {
-		t.Fatalf("rows %d msgs %d, want at most 100", m.v.rows.len(), len(m.v.msgs))
-	}
-	if v := checkView(t, m, 80, 10); !strings.Contains(v, "bob: x") {
-		t.Fatal(v)
 	}
 }
 
@@ -476,168 +363,6 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestJoinBurstsShareALine: joins (or leaves) in a row within a minute are
-// one line naming the first three and counting the rest, so a crowd
-// reconnecting fills neither the screen nor the scrollback; anything else
-// in between starts a new line.
-func TestJoinBurstsShareALine(t *testing.T) {
-	m := newTestModel(80, 24, nil)
-	notice := func(id int, kind room.Kind, who string, at time.Duration) *room.Message {
-		verb := " joined"
-		if kind == room.KindLeave {
-			verb = " left"
-		}
-		return &room.Message{ID: uint64(id), Time: t0.Add(at), Kind: kind, Room: "lobby", From: who, Text: who + verb}
-	}
-	before := len(m.v.msgs)
-	var msgs []*room.Message
-	for i := range 1000 {
-		msgs = append(msgs, notice(i+1, room.KindJoin, fmt.Sprintf("user%d", i), time.Duration(i)*time.Millisecond))
-	}
-	m.Update(incomingMsg{msgs: msgs[:1]})
-	if v := checkView(t, m, 80, 24); !strings.Contains(v, "09:30 → user0 joined") {
-		t.Fatalf("one join:\n%s", v)
-	}
-	m.Update(incomingMsg{msgs: msgs[1:2]})
-	if v := checkView(t, m, 80, 24); !strings.Contains(v, "09:30 → user0 and user1 joined") || strings.Contains(v, "→ user0 joined") {
-		t.Fatalf("two joins:\n%s", v)
-	}
-	m.Update(incomingMsg{msgs: msgs[2:]})
-	v := checkView(t, m, 80, 24)
-	if !strings.Contains(v, "→ user0, user1, user2 and 997 others joined") || strings.Contains(v, "user3") {
-		t.Fatalf("a thousand joins:\n%s", v)
-	}
-	if got := len(m.v.msgs) - before; got != 1 {
-		t.Fatalf("a thousand joins kept %d entries, want 1", got)
-	}
-	// A message, then a leave and a join: separate lines again.
-	m.Update(incomingMsg{msgs: []*room.Message{
-		{ID: 2001, Time: t0.Add(2 * time.Second), Kind: room.KindMessage, Room: "lobby", From: "bob", Text: "hi"},
-		notice(2002, room.KindLeave, "carol", 3*time.Second),
-		notice(2003, room.KindJoin, "dave", 4*time.Second),
-		notice(2004, room.KindJoin, "erin", 2*time.Minute), // past the burst's minute
-	}})
-	v = checkView(t, m, 80, 24)
-	for _, want := range []string{"bob: hi\n", "→ user0, user1, user2 and 997 others joined\n", "← carol left\n", "→ dave joined\n", "09:32 → erin joined\n"} {
-		if !strings.Contains(v, want) {
-			t.Fatalf("lacks %q:\n%s", want, v)
-		}
-	}
-	// The merged line survives a resize (it is re-wrapped like any other).
-	m.Update(tea.WindowSizeMsg{Width: 40, Height: 24})
-	if v := checkView(t, m, 40, 24); !strings.Contains(v, "user2 and 997\n") || !strings.Contains(v, " others joined\n") {
-		t.Fatalf("after a resize:\n%s", v)
-	}
-}
-
-// TestHelpFitsEightyColumns: on the most common terminal width, /help shows
-// every line whole, none wrapped where its columns would break.
-func TestHelpFitsEightyColumns(t *testing.T) {
-	m := newTestModel(80, 40, nil)
-	typeText(m, "/help")
-	enter(m)
-	rows := strings.Split(checkView(t, m, 80, 40), "\n")
-	for _, h := range helpText {
-		if !slices.ContainsFunc(rows, func(r string) bool { return strings.TrimRight(r, " ") == h }) {
-			t.Errorf("help line not on one row at 80 columns: %q", h)
-		}
-	}
-}
-
-// TestScrolledStatusOnANarrowTerminal: with a real fingerprint the status
-// line does not fit 80 columns; the way back from scrolling stays whole,
-// and the left end gives way.
-func TestScrolledStatusOnANarrowTerminal(t *testing.T) {
-	m := NewModel(ModelConfig{User: "alice", Fingerprint: "SHA256:xXHgema2Bpjgh8Pl2Ys7L0S82LvS04Sr8UdAQB9hg9k",
-		Styles: testStyles(termenv.Ascii), Members: []string{"alice", "bob"}, Width: 80, Height: 12})
-	var msgs []room.Message
-	for i := range 30 {
-		msgs = append(msgs, room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: fmt.Sprintf("message %02d", i)})
-	}
-	m.Update(incomingMsg{msgs: ptrs(msgs...)})
-	status := func() string {
-		rows := strings.Split(checkView(t, m, 80, 12), "\n")
-		return rows[len(rows)-2]
-	}
-	if s := status(); strings.Contains(s, "scrolled") || !strings.HasPrefix(s, " alice · #lobby") {
-		t.Fatalf("status at the bottom: %q", s)
-	}
-	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
-	s := status()
-	if !strings.HasSuffix(s, "↑ scrolled: 3 rows below · Ctrl+End ") || !strings.HasPrefix(s, " alice · #lobby") || ansi.StringWidth(s) != 80 {
-		t.Fatalf("status scrolled back: %q", s)
-	}
-	m.Update(tea.KeyMsg{Type: tea.KeyCtrlEnd})
-	if s := status(); strings.Contains(s, "scrolled") {
-		t.Fatalf("status back at the bottom: %q", s)
-	}
-}
-
-func TestBacklogMarkerCounts(t *testing.T) {
-	for n, want := range map[int]string{1: "— 1 earlier message above —", 2: "— 2 earlier messages above —"} {
-		var backlog []room.Message
-		for i := range n {
-			backlog = append(backlog, room.Message{ID: uint64(i + 1), Time: t0, Kind: room.KindMessage, From: "bob", Text: "hi"})
-		}
-		if v := checkView(t, newTestModel(80, 12, nil, backlog...), 80, 12); !strings.Contains(v, want) {
-			t.Errorf("backlog of %d: no %q in\n%s", n, want, v)
-		}
-	}
-}
-
-// writeCounter counts the writes made to it: one per frame sent.
-type writeCounter struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (w *writeCounter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.n++
-	return len(p), nil
-}
-
-func (w *writeCounter) count() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.n
-}
-
-// Frames are paced as a budget: FrameBurst frames go out back to back, and
-// only the next one is held to the FPS rate; with a burst of 1 every frame
-// after the first waits a frame interval.
-func TestFrameBurst(t *testing.T) {
-	for _, tc := range []struct {
-		burst, immediate int
-	}{{1, 1}, {2, 2}, {3, 3}} {
-		t.Run(fmt.Sprintf("burst=%d", tc.burst), func(t *testing.T) {
-			var out writeCounter
-			// One frame a minute: nothing held back is painted during the test.
-			m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.ANSI256), Width: 100, Height: 30,
-				Output: &out, FPS: 1, FrameBurst: tc.burst})
-			m.frameEvery = time.Minute
-			m.frameSlack = time.Duration(tc.burst-1) * time.Minute
-			t.Cleanup(m.CloseScreen)
-			m.Update(paintMsg{}) // the first frame, as Init asks for it
-			for i := 1; i <= 4; i++ {
-				m.Deliver(incomingMsg{msgs: ptrs(room.Message{ID: uint64(i), Time: t0, Kind: room.KindMessage, Room: "lobby",
-					From: "bob", Text: fmt.Sprintf("message %d", i)})})
-				want := min(i+1, tc.immediate)
-				if got := out.count(); got != want {
-					t.Fatalf("after message %d: %d frames sent, want %d", i, got, want)
-				}
-			}
-			m.mu.Lock()
-			pending := m.paintPending
-			m.mu.Unlock()
-			if !pending {
-				t.Fatal("the frame past the burst is not held back for later")
-			}
-		})
-	}
-}
-
 // BenchmarkDeliverToManySessions is the per-session cost of one message in
 // a room of 1,000 sessions, each delivered and drawn in turn as the pumps
 // do: unlike BenchmarkIncomingMessage, each session's state is cold in the
@@ -666,35 +391,35 @@ func BenchmarkDeliverToManySessions(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/delivery")
 }
 
-// While the next frame may not go out, the pump can hold what waits for it:
-// HoldForNextFrame arms the handed-over timer, FrameHeld tells the room's
-// waker that nobody needs waking, and when the frame may go out the timer
-// wakes the pump and the hold is over. Without a handed-over timer, or once
-// the frame is due, nothing is held.
-func TestHoldForNextFrame(t *testing.T) {
-	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.ANSI256), Width: 100, Height: 30,
-		Output: io.Discard, FPS: 1})
-	m.frameEvery = 50 * time.Millisecond
-	t.Cleanup(m.CloseScreen)
-	m.Update(paintMsg{}) // a frame now: the next may wait 50 ms
-	if m.HoldForNextFrame() || m.FrameHeld() {
-		t.Fatal("held with no timer handed over")
+// wantInput fails the test unless the input line holds want; what says
+// what was being done.
+func wantInput(t *testing.T, m *Model, what, want string) {
+	t.Helper()
+	if got := string(m.ed.input); got != want {
+		t.Fatalf("%s: %q, want %q", what, got, want)
 	}
-	woken := make(chan struct{}, 1)
-	m.HandHeldFrames(func() { woken <- struct{}{} })
-	t.Cleanup(m.ReleaseHeld)
-	if !m.HoldForNextFrame() || !m.FrameHeld() {
-		t.Fatal("not held although the next frame may not go out yet")
+}
+
+// wantSent fails the test unless exactly one line, want, was sent.
+func wantSent(t *testing.T, chat *recordingChat, want string) {
+	t.Helper()
+	if len(chat.sent) != 1 || chat.sent[0] != want {
+		t.Fatalf("sent %q, want [%q]", chat.sent, want)
 	}
-	select {
-	case <-woken:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the held-frame timer did not wake the pump")
-	}
-	if m.UntilNextFrame() > 0 {
-		t.Fatalf("woken %s before the frame may go out", m.UntilNextFrame())
-	}
-	if m.FrameHeld() || m.HoldForNextFrame() {
-		t.Fatal("still held once the frame may go out")
-	}
+}
+
+// enterLine types line, presses Enter, runs what that asks for, and
+// returns the screen after (checked to be w x h).
+func enterLine(t *testing.T, m *Model, line string, w, h int) string {
+	t.Helper()
+	typeText(m, line)
+	enter(m)
+	return checkView(t, m, w, h)
+}
+
+// retype clears the input line, types s and presses k.
+func retype(m *Model, s string, k tea.KeyType) {
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
+	typeText(m, s)
+	m.Update(tea.KeyMsg{Type: k})
 }

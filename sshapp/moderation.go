@@ -284,7 +284,7 @@ func (s *Server) moderate(admin, cmd string, args []string) ([]string, error) {
 // `securechat user` command.
 func (s *Server) cmdAdmin(sess ssh.Session, user string, args []string) int {
 	const usage = "usage: admin user list | user add NAME | user passwd NAME | user del NAME | user role NAME admin|user\n" +
-		"       admin kick|mute|unmute|ban|unban USER [DURATION] [REASON] | admin bans\n"
+		"       admin kick|mute|unmute|ban|unban USER [DURATION] [REASON] | admin bans | admin backup [--gzip] > FILE\n"
 	if !s.isAdmin(user) {
 		s.log.Warn("admin command refused", "by", safeName(user))
 		fmt.Fprintln(sess.Stderr(), "securechat: only admins can use admin")
@@ -293,6 +293,9 @@ func (s *Server) cmdAdmin(sess ssh.Session, user string, args []string) int {
 	if len(args) == 0 {
 		fmt.Fprint(sess.Stderr(), usage)
 		return 2
+	}
+	if args[0] == "backup" {
+		return s.cmdBackup(sess, user, args[1:])
 	}
 	if args[0] != "user" {
 		lines, err := s.moderate(user, args[0], args[1:])

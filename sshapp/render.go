@@ -67,7 +67,10 @@ func formatMessage(st *Styles, me, inboxHint string, m room.Message, width int, 
 		case m.To == me:
 			text = fmt.Sprintf("#%d from %s. Open it on your machine: %s --since %d | securechat-decrypt", m.ID, from, inboxHint, m.ID-1)
 		default:
-			text = fmt.Sprintf("#%d to %s sent, sealed to their keys (and to yours, if you uploaded any); the server keeps only ciphertext", m.ID, textsafe.Sanitize(m.To, false))
+			// Only what holds for every sealed message: one relayed with dm
+			// was sealed on the sender's machine, to keys the server does
+			// not know (securechat-decrypt --encrypt includes the sender's).
+			text = fmt.Sprintf("#%d to %s sent, sealed; the server keeps only ciphertext (inbox --sent lists your copy)", m.ID, textsafe.Sanitize(m.To, false))
 		}
 		plainPrefix = ts + "[sealed] "
 		prefix = st.Time.Render(ts) + st.Private.Render("[sealed] ")
@@ -112,6 +115,9 @@ func wrapWithPrefix(prefix, plainPrefix, text string, width int, body func(strin
 	out := make([]line, 0, len(rows))
 	pad := strings.Repeat(" ", indent)
 	for i, r := range rows {
+		// ansi.Wrap can end a row with the space before a word that starts
+		// with "-" (as in "(inbox --sent"), one cell past the width.
+		r = strings.TrimRight(r, " ")
 		w := ansi.StringWidth(r)
 		styled := r
 		if body != nil && r != "" {

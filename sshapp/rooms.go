@@ -43,7 +43,7 @@ func parseRoom(s string) (string, error) {
 
 // roomState is what a room's view starts with for user.
 func (s *Server) roomState(user, name string) RoomState {
-	backlog, err := s.backlog(user, s.cfg.Backlog, name, nil)
+	backlog, err := s.backlog(user, s.conf().Backlog, name, nil)
 	if err != nil {
 		s.log.Error("read backlog", "user", safeName(user), "room", name, "err", err)
 	}

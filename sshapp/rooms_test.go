@@ -53,24 +53,24 @@ func TestModelRoomsSwitchAndUnread(t *testing.T) {
 	typeText(m, "in go now")
 	enter(m)
 	m.Update(tea.KeyMsg{Type: tea.KeyCtrlP})
-	if m.v.name != "lobby" {
-		t.Fatalf("Ctrl+P showed %s", m.v.name)
+	if m.rooms.cur.name != "lobby" {
+		t.Fatalf("Ctrl+P showed %s", m.rooms.cur.name)
 	}
 	// /join an open room switches; a new one asks the server.
 	typeText(m, "/join #go")
 	enter(m)
-	if m.v.name != "go" {
+	if m.rooms.cur.name != "go" {
 		t.Fatal("/join of an open room did not switch")
 	}
 	typeText(m, "/join #rust")
 	enter(m)
-	if m.v.name != "rust" || !strings.Contains(checkView(t, m, 100, 24), "You are in #rust") {
-		t.Fatalf("/join #rust: now in %s", m.v.name)
+	if m.rooms.cur.name != "rust" || !strings.Contains(checkView(t, m, 100, 24), "You are in #rust") {
+		t.Fatalf("/join #rust: now in %s", m.rooms.cur.name)
 	}
 	typeText(m, "/leave")
 	enter(m)
-	if m.v.name != "lobby" || m.views["rust"] != nil {
-		t.Fatalf("/leave: in %s", m.v.name)
+	if m.rooms.cur.name != "lobby" || m.rooms.views["rust"] != nil {
+		t.Fatalf("/leave: in %s", m.rooms.cur.name)
 	}
 	typeText(m, "/leave")
 	enter(m)

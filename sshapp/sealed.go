@@ -89,8 +89,8 @@ func (s *Server) privateMessage(ctx context.Context, from, to, text string) (str
 	if text == "" {
 		return "", errors.New("empty message")
 	}
-	if n := len([]rune(text)); n > s.cfg.MaxMessage {
-		return "", fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
+	if n := len([]rune(text)); n > s.conf().MaxMessage {
+		return "", fmt.Errorf("message too long: %d characters, at most %d", n, s.conf().MaxMessage)
 	}
 	if err := s.checkMuted(from); err != nil {
 		return "", err
@@ -132,6 +132,9 @@ func checkArmoredAge(b []byte, limit int) (string, error) {
 		return "", fmt.Errorf("too large: at most %d bytes of armored age", limit)
 	}
 	text := strings.TrimSpace(string(b))
+	if text == "" {
+		return "", errors.New("the input was empty: pipe in the armored age file to send, e.g. securechat-decrypt --encrypt --to USER -R USER.keys | ssh ... dm USER")
+	}
 	if !strings.HasPrefix(text, armorBegin) || !strings.HasSuffix(text, armorEnd) {
 		return "", errors.New("not an armored age file (age -a): it must start with " + armorBegin)
 	}
@@ -190,7 +193,7 @@ func (s *Server) cmdMsg(sess ssh.Session, user string, args []string) int {
 	}
 	text := strings.Join(args[1:], " ")
 	if text == "" {
-		b, err := io.ReadAll(io.LimitReader(sess, int64(s.cfg.MaxMessage)*4+1))
+		b, err := io.ReadAll(io.LimitReader(sess, int64(s.conf().MaxMessage)*4+1))
 		if err != nil {
 			return 1
 		}

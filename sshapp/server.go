@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
-	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -88,8 +89,10 @@ type Config struct {
 	FrameBurst int
 	// Logger receives operator logs (default: discard).
 	Logger *log.Logger
-	// PublicHost is the host name users connect to, used in the hints the
-	// UI gives (default: this machine's host name).
+	// PublicHost is the host name users connect to, used in the commands
+	// the UI tells them to copy (default: the address each client reached,
+	// "localhost" for loopback; this machine's own name is not what users
+	// type, nor the name their known_hosts holds).
 	PublicHost string
 	// MOTDPath holds the message of the day (empty: none); admins change it
 	// with /motd.
@@ -102,6 +105,12 @@ type Config struct {
 	Limits Limits
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Observer counts logins, sessions and throttling for metrics
+	// (default: nothing counted).
+	Observer Observer
+	// Backup writes a consistent snapshot of the data folder to w, for
+	// `admin backup` (nil: the command is refused).
+	Backup func(w io.Writer, gzip bool) error
 }
 
 // Deps are the stores the server works on.
@@ -124,6 +133,7 @@ type Server struct {
 	online   onlineConns
 	formats  *formatCache
 	styles   styleCache
+	live     atomic.Pointer[Live] // what a reload may change
 	motdMu   sync.Mutex
 	motdText string
 
@@ -176,14 +186,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxSealed <= 0 {
 		cfg.MaxSealed = 64 << 10
 	}
-	if cfg.PublicHost == "" {
-		cfg.PublicHost = "HOST"
-		if h, err := os.Hostname(); err == nil && h != "" {
-			cfg.PublicHost = h
-		}
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = log.New(discard{})
@@ -197,6 +204,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		guards:      newGuards(cfg.Limits),
 		formats:     newFormatCache(8192),
 	}
+	s.live.Store(new(liveOf(cfg)))
 	s.room = room.New(room.Options{
 		Journal:   journal{deps.History},
 		QueueSize: cfg.QueueSize,

@@ -236,7 +236,7 @@ func TestExecCommands(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q", cmd, r.code, r.stderr)
 		}
 	}
-	if r := run(t, alice, "history -h", ""); r.code != 0 || r.stderr != "usage: history [-n N] [--json] [--room #name]\n" {
+	if r := run(t, alice, "history -h", ""); r.code != 0 || r.stderr != "usage: history [-n N] [--json] [--room ROOM]\n" {
 		t.Errorf("history -h: exit %d, stderr %q", r.code, r.stderr)
 	}
 	long := strings.Repeat("x", 2001)

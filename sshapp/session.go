@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"securechat/textsafe"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +47,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 	}
 	if !s.admitSession(ctx) {
 		s.log.Info("session refused: too many sessions from one address", "user", safeName(user), "remote", remote(ctx))
+		s.cfg.Observer.Throttled(RuleSessionsPerSource)
 		fmt.Fprintln(sess.Stderr(), "securechat: too many sessions from your address")
 		_ = sess.Exit(1)
 		return
@@ -57,6 +56,9 @@ func (s *Server) handleSession(sess ssh.Session) {
 		s.online.add(user, ci)
 		defer s.online.remove(user, ci)
 	}
+	isExec := len(sess.Command()) > 0
+	s.cfg.Observer.SessionStarted(isExec)
+	defer s.cfg.Observer.SessionEnded(isExec)
 	if cmd := sess.Command(); len(cmd) > 0 {
 		code := s.runCommand(sess, user, cmd)
 		_ = sess.Exit(code)
@@ -227,8 +229,8 @@ func (s *Server) post(ctx context.Context, user, where string, kind room.Kind, t
 	if text == "" {
 		return errors.New("empty message")
 	}
-	if n := len([]rune(text)); n > s.cfg.MaxMessage {
-		return fmt.Errorf("message too long: %d characters, at most %d", n, s.cfg.MaxMessage)
+	if n := len([]rune(text)); n > s.conf().MaxMessage {
+		return fmt.Errorf("message too long: %d characters, at most %d", n, s.conf().MaxMessage)
 	}
 	if err := s.checkMuted(user); err != nil {
 		return err
@@ -296,7 +298,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 	defer s.room.Leave(sub)
 	// Subscribe first, then read the backlog: a message stored meanwhile is
 	// in both, and the ID check in the pump drops the second copy.
-	backlog, err := s.backlog(user, s.cfg.Backlog, room.Lobby, func(e history.Entry) bool {
+	backlog, err := s.backlog(user, s.conf().Backlog, room.Lobby, func(e history.Entry) bool {
 		// Not the user's own join notice that Join just stored.
 		return e.ID <= startID || e.Kind != string(room.KindJoin) || e.From != user
 	})
@@ -344,7 +346,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		Backlog:    backlog,
 		Width:      pty.Window.Width,
 		Height:     pty.Window.Height,
-		MaxMessage: s.cfg.MaxMessage,
+		MaxMessage: s.conf().MaxMessage,
 		InboxHint:  s.inboxHint(sess, user),
 		Ignore:     prefs.Ignore,
 		Cache:      s.formats,
@@ -354,8 +356,8 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		// rows that changed, where Bubble Tea's renderer would rewrite
 		// every row that moved.
 		Output:     terminalOut(sess),
-		FPS:        s.cfg.FPS,
-		FrameBurst: s.cfg.FrameBurst,
+		FPS:        s.conf().FPS,
+		FrameBurst: s.conf().FrameBurst,
 	})
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
@@ -474,11 +476,8 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 
 // inboxHint is the command a user runs to list their sealed messages.
 func (s *Server) inboxHint(sess ssh.Session, user string) string {
-	port := "8080"
-	if a, ok := sess.LocalAddr().(*net.TCPAddr); ok {
-		port = strconv.Itoa(a.Port)
-	}
-	return fmt.Sprintf("ssh -p %s %s@%s inbox", port, user, s.cfg.PublicHost)
+	host, port := hintAddr(s.cfg.PublicHost, sess.LocalAddr())
+	return fmt.Sprintf("ssh -p %s %s@%s inbox", port, user, host)
 }
 
 // notSaved turns a failed store into what the sender is told.

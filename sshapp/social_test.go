@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
 	"securechat/room"
@@ -77,77 +76,6 @@ func TestModelMentionHighlightIsPersonal(t *testing.T) {
 	}
 }
 
-func TestModelTabAndHistory(t *testing.T) {
-	m := newTestModel(80, 24, &recordingChat{})
-	m.v.members = []string{"alice", "albert", "bob"}
-	typeText(m, "hi b")
-	m.Update(tea.KeyMsg{Type: tea.KeyTab})
-	if string(m.input) != "hi bob " {
-		t.Fatalf("tab: %q", string(m.input))
-	}
-	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
-	typeText(m, "@al")
-	m.Update(tea.KeyMsg{Type: tea.KeyTab})
-	if string(m.input) != "@al" {
-		t.Fatalf("ambiguous tab changed the line: %q", string(m.input))
-	}
-	if v := checkView(t, m, 80, 24); !strings.Contains(v, "alice  albert") {
-		t.Fatalf("candidates not listed:\n%s", v)
-	}
-	typeText(m, "b")
-	m.Update(tea.KeyMsg{Type: tea.KeyTab})
-	if string(m.input) != "@albert " {
-		t.Fatalf("tab: %q", string(m.input))
-	}
-	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
-	typeText(m, "/whoi")
-	m.Update(tea.KeyMsg{Type: tea.KeyTab})
-	if string(m.input) != "/whois " {
-		t.Fatalf("command tab: %q", string(m.input))
-	}
-	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
-	for _, s := range []string{"first", "second"} {
-		typeText(m, s)
-		enter(m)
-	}
-	m.Update(tea.KeyMsg{Type: tea.KeyUp})
-	if string(m.input) != "second" {
-		t.Fatalf("up: %q", string(m.input))
-	}
-	m.Update(tea.KeyMsg{Type: tea.KeyUp})
-	m.Update(tea.KeyMsg{Type: tea.KeyUp})
-	if string(m.input) != "first" {
-		t.Fatalf("up up: %q", string(m.input))
-	}
-	m.Update(tea.KeyMsg{Type: tea.KeyDown})
-	m.Update(tea.KeyMsg{Type: tea.KeyDown})
-	if string(m.input) != "" {
-		t.Fatalf("down past the newest: %q", string(m.input))
-	}
-}
-
-func TestModelMultiline(t *testing.T) {
-	chat := &recordingChat{}
-	m := newTestModel(80, 24, chat)
-	typeText(m, "line one")
-	m.Update(tea.KeyMsg{Type: tea.KeyEnter, Alt: true})
-	typeText(m, "line two")
-	m.Update(tea.KeyMsg{Type: tea.KeyCtrlJ})
-	typeText(m, "three")
-	if v := checkView(t, m, 80, 24); !strings.Contains(v, "line one↵line two↵three") {
-		t.Fatalf("input:\n%s", v)
-	}
-	enter(m)
-	if len(chat.sent) != 1 || chat.sent[0] != "line one\nline two\nthree" {
-		t.Fatalf("sent %q", chat.sent)
-	}
-	m.Update(incomingMsg{msgs: ptrs(room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "alice", Text: "line one\nline two"})})
-	v := checkView(t, m, 80, 24)
-	if !strings.Contains(v, "09:30 alice: line one\n             line two\n") {
-		t.Fatalf("multi-line message not shown as an indented block:\n%s", v)
-	}
-}
-
 func TestModelThemesAndTimestamps(t *testing.T) {
 	chat := &recordingChat{}
 	var made []string
@@ -160,24 +88,18 @@ func TestModelThemesAndTimestamps(t *testing.T) {
 	for _, th := range Themes {
 		typeText(m, "/theme "+th)
 		enter(m)
-		if m.st.Theme() != th {
+		if m.format.st.Theme() != th {
 			t.Fatalf("theme %s not applied", th)
 		}
 		checkView(t, m, 80, 24)
 	}
-	typeText(m, "/theme neon")
-	enter(m)
-	if v := checkView(t, m, 80, 24); !strings.Contains(v, "themes: dark, light, contrast, mono") {
+	if v := enterLine(t, m, "/theme neon", 80, 24); !strings.Contains(v, "themes: dark, light, contrast, mono") {
 		t.Fatalf("bad theme not refused:\n%s", v)
 	}
-	typeText(m, "/timestamps datetime")
-	enter(m)
-	if v := checkView(t, m, 80, 24); !strings.Contains(v, "2026-11-22 09:30 bob: hello") {
+	if v := enterLine(t, m, "/timestamps datetime", 80, 24); !strings.Contains(v, "2026-11-22 09:30 bob: hello") {
 		t.Fatalf("datetime stamps:\n%s", v)
 	}
-	typeText(m, "/timestamps off")
-	enter(m)
-	if v := checkView(t, m, 80, 24); !strings.Contains(v, "\nbob: hello") {
+	if v := enterLine(t, m, "/timestamps off", 80, 24); !strings.Contains(v, "\nbob: hello") {
 		t.Fatalf("no stamps:\n%s", v)
 	}
 	typeText(m, "/bell all")

@@ -63,14 +63,19 @@ func decryptError(err error, what string) error {
 	return fmt.Errorf("%s: %v", what, err)
 }
 
-// formatMessage renders one opened message as "TIME SENDER: TEXT", with the
-// continuation lines of a multi-line text indented by four spaces. Sender and
-// text come from peers: both are sanitised so that nothing in a message can
-// drive the reader's terminal.
+// formatMessage renders one opened message as "TIME SENDER → RECIPIENT:
+// TEXT", so that the copies of messages you sent (inbox --sent) say whom
+// they went to; the continuation lines of a multi-line text are indented by
+// four spaces. Names and text come from peers: all are sanitised so that
+// nothing in a message can drive the reader's terminal.
 func formatMessage(b sealedBlock, text string) string {
 	text = strings.TrimRight(textsafe.Sanitize(text, true), "\n")
 	text = strings.ReplaceAll(text, "\n", "\n    ")
-	return fmt.Sprintf("%s %s: %s\n", b.Time.UTC().Format("2006-01-02 15:04"), shortSafe(b.From), text)
+	who := shortSafe(b.From)
+	if b.To != "" {
+		who += " → " + shortSafe(b.To)
+	}
+	return fmt.Sprintf("%s %s: %s\n", b.Time.UTC().Format("2006-01-02 15:04"), who, text)
 }
 
 // formatFailure renders the one stderr line for a block that did not open.
@@ -104,7 +109,7 @@ func shortSafe(s string) string {
 // to errw. It reports whether every message opened.
 func decryptStream(r io.Reader, ids []age.Identity, out, errw io.Writer) (ok bool, err error) {
 	ok = true
-	warned := false
+	warned, blocks := false, 0
 	var werr error
 	write := func(w io.Writer, s string) {
 		if _, err := io.WriteString(w, s); err != nil && werr == nil {
@@ -112,6 +117,7 @@ func decryptStream(r io.Reader, ids []age.Identity, out, errw io.Writer) (ok boo
 		}
 	}
 	err = parseStream(r, func(b sealedBlock) {
+		blocks++
 		if b.Err != nil {
 			ok = false
 			write(errw, formatFailure(b, b.Err))
@@ -132,6 +138,10 @@ func decryptStream(r io.Reader, ids []age.Identity, out, errw io.Writer) (ok boo
 	})
 	if err != nil {
 		return false, fmt.Errorf("read standard input: %w", err)
+	}
+	if blocks == 0 {
+		// Say so: silence would look like a hang or a failure.
+		write(errw, fmt.Sprintf("%s: no sealed messages in the input (the inbox is empty)\n", progName))
 	}
 	if werr != nil {
 		return false, fmt.Errorf("write: %w", werr)

@@ -22,7 +22,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, errOut, code := sealAndOpen(t, runCLI, tt.key, nil)
-			want := "2026-11-22 05:42 bob: hello bob\n2026-11-22 05:43 carol: two\n    lines\n"
+			want := "2026-11-22 05:42 bob → alice: hello bob\n2026-11-22 05:43 carol → alice: two\n    lines\n"
 			if code != 0 || out != want || errOut != "" {
 				t.Fatalf("decrypt: status %d\nstdout %q\nwant   %q\nstderr %q", code, out, want, errOut)
 			}
@@ -69,7 +69,7 @@ func TestPassphrase(t *testing.T) {
 		t.Parallel()
 		f := &fakePassphrase{pass: lockedPassphrase}
 		out, errOut, code := sealAndOpen(t, run, locked, f.ask)
-		want := "2026-11-22 05:42 bob: hello bob\n2026-11-22 05:43 carol: two\n    lines\n"
+		want := "2026-11-22 05:42 bob → alice: hello bob\n2026-11-22 05:43 carol → alice: two\n    lines\n"
 		if code != 0 || out != want || errOut != "" {
 			t.Errorf("status %d\nstdout %q\nwant   %q\nstderr %q", code, out, want, errOut)
 		}
@@ -85,7 +85,7 @@ func TestPassphrase(t *testing.T) {
 		if code != 1 {
 			t.Errorf("status %d, want 1", code)
 		}
-		if out != "2026-11-22 05:03 carol: for the age key\n" {
+		if out != "2026-11-22 05:03 carol → alice: for the age key\n" {
 			t.Errorf("stdout %q", out)
 		}
 		want := "securechat-decrypt: message 1 from bob: could not unlock " + locked.File + ": wrong passphrase\n" +
@@ -182,7 +182,7 @@ func TestFailuresAreReportedAndOthersStillPrint(t *testing.T) {
 			if code != 1 {
 				t.Errorf("status %d, want 1", code)
 			}
-			want := "2026-11-22 05:04 bob: good one\n2026-11-22 05:06 carol: good one\n"
+			want := "2026-11-22 05:04 bob → alice: good one\n2026-11-22 05:06 carol → alice: good one\n"
 			if out != want {
 				t.Errorf("stdout %q, want %q", out, want)
 			}
@@ -203,7 +203,7 @@ func TestGarbageWarnedOnce(t *testing.T) {
 	if code != 0 {
 		t.Errorf("status %d, want 0: garbage is only warned about", code)
 	}
-	if strings.Count(out, "bob: hi\n") != 2 {
+	if strings.Count(out, "bob → alice: hi\n") != 2 {
 		t.Errorf("stdout %q", out)
 	}
 	if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "warning: ignoring lines outside sealed messages (the first is line 1)") {
@@ -217,7 +217,7 @@ func TestCRLFStream(t *testing.T) {
 	mine := newEd25519Key(t, filepath.Join(t.TempDir(), "mine"), "")
 	in := strings.ReplaceAll(stream(block(1, "bob", sealText(t, "hi", mine)), block(2, "bob", sealText(t, "yo", mine))), "\n", "\r\n")
 	out, errOut, code := runCLI(t, in, nil, "-i", mine.File)
-	if code != 0 || out != "2026-11-22 05:01 bob: hi\n2026-11-22 05:02 bob: yo\n" {
+	if code != 0 || out != "2026-11-22 05:01 bob → alice: hi\n2026-11-22 05:02 bob → alice: yo\n" {
 		t.Errorf("status %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
@@ -227,7 +227,7 @@ func TestHostileTextIsSanitised(t *testing.T) {
 	mine := newEd25519Key(t, filepath.Join(t.TempDir(), "mine"), "")
 	evil := "\x1b]0;pwned\x07hello \x1b[2Jworld \u202eevil\u202c\r\nline two\x9b31m\x1b[31m"
 	in := stream(
-		"securechat-sealed id=9 time=2026-11-22T05:00:00Z from=\x1b]0;pwned\x07mal\u202elory to=alice\n"+sealText(t, evil, mine),
+		"securechat-sealed id=9 time=2026-11-22T05:00:00Z from=\x1b]0;pwned\x07mal\u202elory to=al\x1b[2Jice\n"+sealText(t, evil, mine),
 		"securechat-sealed id=\x1b[2J10 time=2026-11-22T05:00:00Z from=\x1b[31meve to=alice\n"+sealText(t, "x", newAgeKey(t, filepath.Join(t.TempDir(), "a")))+"\n",
 		"securechat-sealed id=11 time=2026-11-22T05:00:00Z from=eve to=alice\n-----BEGIN AGE ENCRYPTED FILE-----\n\x1b]0;pwned\x07\n-----END AGE ENCRYPTED FILE-----\n",
 	)
@@ -239,7 +239,7 @@ func TestHostileTextIsSanitised(t *testing.T) {
 	assertTerminalSafe(t, "stderr", errOut)
 	// The introducers and controls go; what is left of a sequence is inert
 	// printable text.
-	if want := "2026-11-22 05:00 ]0;pwnedmallory: ]0;pwnedhello [2Jworld evil\n    line two\ufffd31m[31m\n"; out != want {
+	if want := "2026-11-22 05:00 ]0;pwnedmallory → al[2Jice: ]0;pwnedhello [2Jworld evil\n    line two\ufffd31m[31m\n"; out != want {
 		t.Errorf("stdout %q, want %q", out, want)
 	}
 	if !strings.Contains(errOut, "message [2J10 from [31meve: not addressed") || !strings.Contains(errOut, "message 11 from eve: bad armor") {
@@ -256,7 +256,7 @@ func TestTimeIsUTCAndEmptyAndLongSenderHandled(t *testing.T) {
 		"securechat-sealed to=alice from="+long+" time=2026-11-22T05:00:00Z id=2 extra=field\n"+sealText(t, "hi", mine),
 	)
 	out, errOut, code := runCLI(t, in, nil, "-i", mine.File)
-	want := "2026-11-22 04:30 bob: \n2026-11-22 05:00 " + strings.Repeat("x", 64) + "...: hi\n"
+	want := "2026-11-22 04:30 bob → alice: \n2026-11-22 05:00 " + strings.Repeat("x", 64) + "... → alice: hi\n"
 	if code != 0 || out != want {
 		t.Errorf("status %d, stdout %q, want %q, stderr %q", code, out, want, errOut)
 	}
@@ -327,7 +327,40 @@ func TestDefaultIdentities(t *testing.T) {
 	rsa := newRSAKey(t, filepath.Join(home, ".ssh", "id_rsa"), 2048)
 	in := stream(block(1, "bob", sealText(t, "to ed", ed)), block(2, "bob", sealText(t, "to rsa", rsa)))
 	out, errOut, code := runCLI(t, in, nil)
-	if code != 0 || out != "2026-11-22 05:01 bob: to ed\n2026-11-22 05:02 bob: to rsa\n" {
+	if code != 0 || out != "2026-11-22 05:01 bob → alice: to ed\n2026-11-22 05:02 bob → alice: to rsa\n" {
 		t.Errorf("status %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestEmptyInboxIsSaid: an inbox with no messages is said on stderr, exit
+// 0, rather than printing nothing at all.
+func TestEmptyInboxIsSaid(t *testing.T) {
+	isolate(t)
+	mine := newEd25519Key(t, filepath.Join(t.TempDir(), "mine"), "")
+	for _, in := range []string{"", "\n\n"} {
+		out, errOut, code := runCLI(t, in, nil, "-i", mine.File)
+		if code != 0 || out != "" || errOut != "securechat-decrypt: no sealed messages in the input (the inbox is empty)\n" {
+			t.Errorf("input %q: status %d, stdout %q, stderr %q; want 0 and the notice on stderr", in, code, out, errOut)
+		}
+	}
+	// A stream with messages gets no such notice.
+	out, errOut, code := runCLI(t, stream(block1(t, 1, "bob", "hi", mine)), nil, "-i", mine.File)
+	if code != 0 || out == "" || errOut != "" {
+		t.Errorf("one message: status %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestSentCopiesNameTheRecipient: inbox --sent mixes what you received with
+// what you sent; every line says from whom to whom.
+func TestSentCopiesNameTheRecipient(t *testing.T) {
+	isolate(t)
+	mine := newEd25519Key(t, filepath.Join(t.TempDir(), "mine"), "")
+	in := stream(
+		block1(t, 1, "bob", "to you", mine),
+		"securechat-sealed id=2 time=2026-11-22T05:02:00Z from=alice to=carol\n"+sealText(t, "from you", mine),
+	)
+	out, errOut, code := runCLI(t, in, nil, "-i", mine.File)
+	if want := "2026-11-22 05:01 bob → alice: to you\n2026-11-22 05:02 alice → carol: from you\n"; code != 0 || out != want {
+		t.Errorf("status %d, stdout %q, want %q, stderr %q", code, out, want, errOut)
 	}
 }

@@ -23,6 +23,10 @@ type sealOptions struct {
 	Files         []string // -R files
 	KnownKeysPath string
 	AcceptNew     bool
+	// Self are the sender's own keys, sealed to as well (not pinned: they
+	// are the sender's own files); NoSelf says the sender chose none.
+	Self   []recipientKey
+	NoSelf bool
 }
 
 // readPlaintext reads the message to seal, refusing what the reader would
@@ -84,7 +88,8 @@ func sealUnchecked(plaintext []byte, keys []recipientKey) ([]byte, error) {
 }
 
 // sealTo is --encrypt: read the keys, check them against the known-keys
-// file, seal the plaintext, and only then remember the keys. It writes the
+// file, seal the plaintext to them and to the sender's own keys, and only
+// then remember the recipient's keys. It writes the
 // armored file to out, and notices to errw.
 func sealTo(opts sealOptions, in io.Reader, out, errw io.Writer) error {
 	keys, err := parseRecipientsFiles(opts.Files)
@@ -107,9 +112,12 @@ func sealTo(opts sealOptions, in io.Reader, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	armored, err := seal(plaintext, keys)
+	armored, err := seal(plaintext, withSelf(keys, opts.Self))
 	if err != nil {
 		return err
+	}
+	if len(opts.Self) == 0 && !opts.NoSelf {
+		fmt.Fprintf(errw, "%s: warning: not sealed to you (no ~/.ssh/id_ed25519.pub or ~/.ssh/id_rsa.pub): you will not be able to read your copy with inbox --sent; give --self FILE (your public key, or what `pubkey YOURNAME` prints), or --no-self\n", progName)
 	}
 	switch outcome {
 	case trustFirstUse:

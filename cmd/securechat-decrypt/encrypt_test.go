@@ -69,11 +69,11 @@ func TestKnownKeys(t *testing.T) {
 	known := filepath.Join(home, ".config", "securechat", "known_keys")
 	sealTo := func(lines ...string) (string, string, int) {
 		writeFile(t, keysFile, strings.Join(lines, "\n")+"\n")
-		return runCLI(t, "hi bob", nil, "--encrypt", "--to", "BOB", "-R", keysFile)
+		return runCLI(t, "hi bob", nil, "--encrypt", "--to", "BOB", "-R", keysFile, "--no-self")
 	}
 	sealToAccept := func(lines ...string) (string, string, int) {
 		writeFile(t, keysFile, strings.Join(lines, "\n")+"\n")
-		return runCLI(t, "hi bob", nil, "--encrypt", "--to", "bob", "-R", keysFile, "--accept-new-keys")
+		return runCLI(t, "hi bob", nil, "--encrypt", "--to", "bob", "-R", keysFile, "--accept-new-keys", "--no-self")
 	}
 
 	// Another user's entry must survive every rewrite.
@@ -236,7 +236,7 @@ func TestEncryptLimits(t *testing.T) {
 				t.Fatalf("status %d, %d bytes, stderr %q", code, len(out), errOut)
 			}
 			got, errOut, code := runCLI(t, block(1, "bob", out), nil, "-i", k.File)
-			if code != 0 || got != "2026-11-22 05:01 bob: "+tt.in+"\n" {
+			if code != 0 || got != "2026-11-22 05:01 bob → alice: "+tt.in+"\n" {
 				t.Errorf("round trip: status %d, stderr %q", code, errOut)
 			}
 		})

@@ -70,7 +70,7 @@ func TestInteropWeDecryptAges(t *testing.T) {
 	for _, k := range []testKey{ed, rsa, ag} {
 		t.Run(filepath.Base(k.File), func(t *testing.T) {
 			out, errOut, code := runCLI(t, block(12, "bob", sealed.String()), nil, "-i", k.File)
-			if code != 0 || out != "2026-11-22 05:12 bob: sealed by age(1)\n" {
+			if code != 0 || out != "2026-11-22 05:12 bob → alice: sealed by age(1)\n" {
 				t.Errorf("status %d, stdout %q, stderr %q", code, out, errOut)
 			}
 		})

@@ -48,10 +48,13 @@ type cli struct {
 const usageText = `usage:
   securechat-decrypt [-i FILE]...
       read an inbox stream on standard input and print each message as
-      "TIME SENDER: TEXT"; without -i, ~/.ssh/id_ed25519 and ~/.ssh/id_rsa
-  securechat-decrypt --encrypt --to USER -R FILE [-R FILE]... [--accept-new-keys] [--known-keys PATH]
-      seal standard input (at most 48 KiB) to the keys in the files, as one
-      armored age file on standard output, for the server's dm command
+      "TIME SENDER → RECIPIENT: TEXT" (an empty inbox is said on standard
+      error); without -i, ~/.ssh/id_ed25519 and ~/.ssh/id_rsa
+  securechat-decrypt --encrypt --to USER -R FILE [-R FILE]... [--self FILE]... [--no-self]
+                     [--accept-new-keys] [--known-keys PATH]
+      seal standard input (at most 48 KiB) to the keys in the -R files and
+      to your own (so inbox --sent opens your copy), as one armored age file
+      on standard output, for the server's dm command
 
 examples:
   ssh -p 8080 alice@chat.example inbox | securechat-decrypt
@@ -71,6 +74,10 @@ flags:
   --encrypt           seal standard input instead of decrypting
   --to USER           who the message is for; their keys are pinned under it
   -R FILE             recipients file as "pubkey USER" prints it (repeatable)
+  --self FILE         your own public keys to seal to as well (repeatable; a
+                      .pub file or what "pubkey YOURNAME" prints); default:
+                      ~/.ssh/id_ed25519.pub and ~/.ssh/id_rsa.pub
+  --no-self           do not seal to your own keys (you cannot read your copy)
   --accept-new-keys   replace the remembered keys of USER with the ones given
   --known-keys PATH   the known-keys file to use
   --help              this text
@@ -100,6 +107,8 @@ type options struct {
 	recipients stringList
 	acceptNew  bool
 	knownKeys  string
+	self       stringList
+	noSelf     bool
 }
 
 // defineFlags declares the flags on fs, to be parsed into o.
@@ -109,6 +118,8 @@ func defineFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.to, "to", "", "with --encrypt: the `USER` the message is for (keys are pinned per user)")
 	fs.Var(&o.recipients, "R", "with --encrypt: recipients `FILE` as `pubkey USER` prints it (repeatable)")
 	fs.BoolVar(&o.acceptNew, "accept-new-keys", false, "with --encrypt: replace the remembered keys of USER with the ones given")
+	fs.Var(&o.self, "self", "with --encrypt: your own public keys `FILE` to seal to as well (repeatable; default ~/.ssh/id_ed25519.pub, ~/.ssh/id_rsa.pub)")
+	fs.BoolVar(&o.noSelf, "no-self", false, "with --encrypt: do not seal to your own keys")
 	fs.StringVar(&o.knownKeys, "known-keys", "", "with --encrypt: known-keys `PATH` (default $XDG_CONFIG_HOME/securechat/known_keys)")
 }
 
@@ -131,14 +142,17 @@ func parseFlags(args []string) (options, error) {
 		if o.to == "" || len(o.recipients) == 0 {
 			return o, errors.New("--encrypt needs --to USER and at least one -R FILE")
 		}
+		if o.noSelf && len(o.self) > 0 {
+			return o, errors.New("--self and --no-self exclude each other")
+		}
 		o.to = normalizeUser(o.to)
 		if err := validUser(o.to); err != nil {
 			return o, fmt.Errorf("--to %q: %v", o.to, err)
 		}
 		return o, nil
 	}
-	if o.to != "" || len(o.recipients) > 0 || o.acceptNew || o.knownKeys != "" {
-		return o, errors.New("--to, -R, --accept-new-keys and --known-keys go with --encrypt")
+	if o.to != "" || len(o.recipients) > 0 || o.acceptNew || o.knownKeys != "" || len(o.self) > 0 || o.noSelf {
+		return o, errors.New("--to, -R, --self, --no-self, --accept-new-keys and --known-keys go with --encrypt")
 	}
 	return o, nil
 }
@@ -205,11 +219,20 @@ func (c *cli) encrypt(o options) int {
 		}
 		path = knownKeysPath(c.getenv("XDG_CONFIG_HOME"), home)
 	}
+	var self []recipientKey
+	if !o.noSelf {
+		var err error
+		if self, err = selfKeys(o.self, c.getenv("HOME"), c.stderr); err != nil {
+			return c.fail(err)
+		}
+	}
 	err := sealTo(sealOptions{
 		User:          o.to,
 		Files:         o.recipients,
 		KnownKeysPath: path,
 		AcceptNew:     o.acceptNew,
+		Self:          self,
+		NoSelf:        o.noSelf,
 	}, c.stdin, c.stdout, c.stderr)
 	if err != nil {
 		return c.fail(err)

@@ -223,7 +223,7 @@ func TestTTYPassphraseEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exit: %v; stderr %q", err, c.stderr.String())
 	}
-	if want := "2026-11-22 05:01 bob: first\n2026-11-22 05:02 carol: second\n"; c.stdout.String() != want {
+	if want := "2026-11-22 05:01 bob → alice: first\n2026-11-22 05:02 carol → alice: second\n"; c.stdout.String() != want {
 		t.Errorf("stdout %q, want %q", c.stdout.String(), want)
 	}
 	if n := strings.Count(seen, "Enter passphrase"); n != 1 {

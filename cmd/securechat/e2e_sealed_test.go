@@ -69,7 +69,7 @@ func TestE2ESealedMessages(t *testing.T) {
 	cmd.Env = append(pathEnv(), "HOME="+c.home)
 	cmd.Stdin = strings.NewReader(inbox.stdout)
 	out, err := cmd.CombinedOutput()
-	if err != nil || !regexp.MustCompile(`\d\d:\d\d bob: `+secret).Match(out) {
+	if err != nil || !regexp.MustCompile(`\d\d:\d\d bob → alice: `+secret).Match(out) {
 		t.Fatalf("securechat-decrypt: %v\n%s", err, out)
 	}
 	// The standard age tool opens the same block.

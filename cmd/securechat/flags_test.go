@@ -4,7 +4,11 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"securechat/config"
 )
+
+func noEnv(string) (string, bool) { return "", false }
 
 // The frame pacing flags take their safe range and say what is wrong with
 // anything else.
@@ -22,18 +26,18 @@ func TestFramePacingFlags(t *testing.T) {
 		{args: []string{"--frame-burst", "11"}, wantErr: "--frame-burst 11: must be between 1 and 10"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			o, _, err := parse(tc.args, io.Discard)
+			l, _, err := config.Load(tc.args, noEnv, io.Discard, usage)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("parse(%q) error %v, want %q", tc.args, err, tc.wantErr)
+					t.Fatalf("Load(%q) error %v, want %q", tc.args, err, tc.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("parse(%q): %v", tc.args, err)
+				t.Fatalf("Load(%q): %v", tc.args, err)
 			}
-			if o.fps != tc.fps || o.frameBurst != tc.burst {
-				t.Fatalf("parse(%q): fps %d, burst %d; want %d, %d", tc.args, o.fps, o.frameBurst, tc.fps, tc.burst)
+			if l.Config.FPS != tc.fps || l.Config.FrameBurst != tc.burst {
+				t.Fatalf("Load(%q): fps %d, burst %d; want %d, %d", tc.args, l.Config.FPS, l.Config.FrameBurst, tc.fps, tc.burst)
 			}
 		})
 	}

@@ -16,7 +16,7 @@ import (
 	"securechat/accounts"
 )
 
-const userUsage = `usage: securechat [--data DIR] [--bcrypt-cost N] user SUBCOMMAND
+const userUsage = `usage: securechat [--data DIR] [--bcrypt-cost N] [--min-password-score N] user SUBCOMMAND
 
 Administers the accounts of a stopped server: the data folder must not be in
 use by a running securechat.
@@ -28,7 +28,9 @@ use by a running securechat.
   user role NAME admin|user    set a user's role
 
 add and passwd read the password from standard input: on a terminal they ask
-for it twice without echo, otherwise they read the first line.
+for it twice without echo, otherwise they read the first line. The password
+policy is the one of registration over SSH: at least 8 characters, at most 72
+bytes, not containing the name, and not easy to guess (--min-password-score).
 `
 
 // userArgs is how many words follow each subcommand, and what they are.
@@ -49,7 +51,7 @@ var userArgs = map[string]struct {
 // failed (a one-line reason on stderr), 2 a usage error (usage on stderr).
 // It holds the data folder's lock throughout, so it never edits users.json
 // under a running server, which would overwrite the change at its next save.
-func userCommand(dataDir string, cost int, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func userCommand(dataDir string, cost, minScore int, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, userUsage)
 		return 2
@@ -92,7 +94,7 @@ func userCommand(dataDir string, cost int, args []string, stdin io.Reader, stdou
 		what += " " + name
 	}
 
-	lock, err := prepareData(dataDir)
+	lock, _, err := prepareData(dataDir)
 	if err != nil {
 		fail(err)
 		// prepareData has no sentinel for a busy lock; its message is the
@@ -126,7 +128,7 @@ func userCommand(dataDir string, cost int, args []string, stdin io.Reader, stdou
 		if users.Exists(name) {
 			return fail(accounts.ErrUserExists) // before asking for a password
 		}
-		password, err := readNewPassword(name, stdin, stderr)
+		password, err := readNewPassword(name, minScore, stdin, stderr)
 		if err != nil {
 			return fail(err)
 		}
@@ -138,7 +140,7 @@ func userCommand(dataDir string, cost int, args []string, stdin io.Reader, stdou
 		if !users.Exists(name) {
 			return fail(accounts.ErrNoUser)
 		}
-		password, err := readNewPassword(name, stdin, stderr)
+		password, err := readNewPassword(name, minScore, stdin, stderr)
 		if err != nil {
 			return fail(err)
 		}
@@ -173,9 +175,10 @@ func userCommand(dataDir string, cost int, args []string, stdin io.Reader, stdou
 const maxPasswordLine = 4096
 
 // readNewPassword reads a new password for the user name and applies the
-// password policy. On a terminal it asks twice on stderr without echo;
+// password policy, the same one as registration over SSH (minScore is
+// --min-password-score). On a terminal it asks twice on stderr without echo;
 // otherwise it reads one line from stdin, without its line ending.
-func readNewPassword(name string, stdin io.Reader, stderr io.Writer) (string, error) {
+func readNewPassword(name string, minScore int, stdin io.Reader, stderr io.Writer) (string, error) {
 	var password string
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fd := int(f.Fd())
@@ -208,7 +211,7 @@ func readNewPassword(name string, stdin io.Reader, stderr io.Writer) (string, er
 		}
 		password = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	}
-	if err := accounts.CheckNewPassword(name, password); err != nil {
+	if err := accounts.CheckPassword(name, password, minScore); err != nil {
 		return "", err
 	}
 	return password, nil

@@ -22,7 +22,7 @@ const testCost = 4
 func runUser(t *testing.T, dir string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = userCommand(dir, testCost, args, strings.NewReader(stdin), &out, &errOut)
+	code = userCommand(dir, testCost, accounts.DefaultMinPasswordScore, args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -49,28 +49,32 @@ func TestUserCommand(t *testing.T) {
 		check    func(t *testing.T)
 	}{
 		{"list when empty", "", []string{"list"}, 0, `^$`, `^$`, nil},
-		{"add", "first password\n", []string{"add", "alice"}, 0, `^user alice added\n$`, `^$`, nil},
-		{"add upper-case, CRLF", "second password\r\n", []string{"add", "Bob"}, 0, `^user bob added\n$`, `^$`, func(t *testing.T) {
-			if _, err := openUsers(t, dir).Verify("bob", "second password"); err != nil {
+		{"add", "amber falcon river stone\n", []string{"add", "alice"}, 0, `^user alice added\n$`, `^$`, nil},
+		{"add upper-case, CRLF", "violet anchor marble tide\r\n", []string{"add", "Bob"}, 0, `^user bob added\n$`, `^$`, func(t *testing.T) {
+			if _, err := openUsers(t, dir).Verify("bob", "violet anchor marble tide"); err != nil {
 				t.Errorf("bob's password: %v", err)
 			}
 		}},
-		{"add without a final newline", "third password", []string{"add", "carol"}, 0, `^user carol added\n$`, `^$`, func(t *testing.T) {
-			if _, err := openUsers(t, dir).Verify("carol", "third password"); err != nil {
+		{"add without a final newline", "copper lantern misty fjord", []string{"add", "carol"}, 0, `^user carol added\n$`, `^$`, func(t *testing.T) {
+			if _, err := openUsers(t, dir).Verify("carol", "copper lantern misty fjord"); err != nil {
 				t.Errorf("carol's password: %v", err)
 			}
 		}},
-		{"only the first line is the password", "fourth password\nrest\n", []string{"add", "dave"}, 0, `^user dave added\n$`, `^$`, func(t *testing.T) {
-			if _, err := openUsers(t, dir).Verify("dave", "fourth password"); err != nil {
+		{"only the first line is the password", "silent walnut orbit kettle\nrest\n", []string{"add", "dave"}, 0, `^user dave added\n$`, `^$`, func(t *testing.T) {
+			if _, err := openUsers(t, dir).Verify("dave", "silent walnut orbit kettle"); err != nil {
 				t.Errorf("dave's password: %v", err)
 			}
 		}},
-		{"duplicate", "first password\n", []string{"add", "ALICE"}, 1, `^$`, `^securechat: user add alice: user exists\n$`, nil},
-		{"bad name", "first password\n", []string{"add", "b b"}, 1, `^$`, `^securechat: user add: username "b b": only letters.*\n$`, nil},
-		{"name with escape", "first password\n", []string{"add", "x\x1b[2J"}, 1, `^$`, `^securechat: user add: username "x\\x1b\[2J": only letters.*\n$`, nil},
-		{"name too long", "first password\n", []string{"add", strings.Repeat("n", 33)}, 1, `^$`, `at most 32 characters`, nil},
+		{"duplicate", "amber falcon river stone\n", []string{"add", "ALICE"}, 1, `^$`, `^securechat: user add alice: user exists\n$`, nil},
+		{"bad name", "amber falcon river stone\n", []string{"add", "b b"}, 1, `^$`, `^securechat: user add: username "b b": only letters.*\n$`, nil},
+		{"name with escape", "amber falcon river stone\n", []string{"add", "x\x1b[2J"}, 1, `^$`, `^securechat: user add: username "x\\x1b\[2J": only letters.*\n$`, nil},
+		{"name too long", "amber falcon river stone\n", []string{"add", strings.Repeat("n", 33)}, 1, `^$`, `at most 32 characters`, nil},
 		{"short password", "short\n", []string{"add", "erin"}, 1, `^$`, `^securechat: user add erin: password is too short: use at least 8 characters\n$`, nil},
 		{"password is the name", "ErinErin\n", []string{"add", "erinerin"}, 1, `^$`, `^securechat: user add erinerin: password must not be the same as the username\n$`, nil},
+		// The same policy as registration over SSH (accounts.CheckPassword):
+		// a common password and one holding the name are refused offline too.
+		{"common password", "password\n", []string{"add", "erin"}, 1, `^$`, `^securechat: user add erin: that password is too easy to guess \(strength 0 of 4, 3 needed\)`, nil},
+		{"password holds the name", "erin-in-wonderland-7\n", []string{"add", "erin"}, 1, `^$`, `^securechat: user add erin: the password must not contain the username\n$`, nil},
 		{"password too long", strings.Repeat("p", 73) + "\n", []string{"add", "erin"}, 1, `^$`, `password is too long`, nil},
 		{"empty password line", "\n", []string{"add", "erin"}, 1, `^$`, `password is too short`, nil},
 		{"no password at all", "", []string{"add", "erin"}, 1, `^$`, `^securechat: user add erin: no password given on standard input\n$`, func(t *testing.T) {
@@ -78,17 +82,19 @@ func TestUserCommand(t *testing.T) {
 				t.Error("erin was added by failed commands")
 			}
 		}},
-		{"passwd", "new password 1\n", []string{"passwd", "Alice"}, 0, `^password of alice changed\n$`, `^$`, func(t *testing.T) {
+		{"passwd", "gentle harbor cobalt sprout\n", []string{"passwd", "Alice"}, 0, `^password of alice changed\n$`, `^$`, func(t *testing.T) {
 			s := openUsers(t, dir)
-			if _, err := s.Verify("alice", "first password"); !errors.Is(err, accounts.ErrBadPassword) {
+			if _, err := s.Verify("alice", "amber falcon river stone"); !errors.Is(err, accounts.ErrBadPassword) {
 				t.Errorf("old password: %v, want ErrBadPassword", err)
 			}
-			if _, err := s.Verify("alice", "new password 1"); err != nil {
+			if _, err := s.Verify("alice", "gentle harbor cobalt sprout"); err != nil {
 				t.Errorf("new password: %v", err)
 			}
 		}},
 		{"passwd weak", "alice\n", []string{"passwd", "alice"}, 1, `^$`, `too short`, nil},
-		{"passwd unknown", "new password 1\n", []string{"passwd", "nobody"}, 1, `^$`, `^securechat: user passwd nobody: no such user\n$`, nil},
+		{"passwd common", "password123\n", []string{"passwd", "alice"}, 1, `^$`, `too easy to guess`, nil},
+		{"passwd holds the name", "Alice-sunflower-quartz\n", []string{"passwd", "alice"}, 1, `^$`, `must not contain the username`, nil},
+		{"passwd unknown", "gentle harbor cobalt sprout\n", []string{"passwd", "nobody"}, 1, `^$`, `^securechat: user passwd nobody: no such user\n$`, nil},
 		{"role admin", "", []string{"role", "bob", "admin"}, 0, `^bob is now admin\n$`, `^$`, nil},
 		{"role again", "", []string{"role", "BOB", "admin"}, 0, `^bob is already admin\n$`, `^$`, nil},
 		{"role unknown user", "", []string{"role", "nobody", "user"}, 1, `^$`, `^securechat: user role nobody: no such user\n$`, nil},
@@ -174,15 +180,15 @@ func TestUserCommandPipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if _, err := w.WriteString("piped password\n"); err != nil {
+	if _, err := w.WriteString("piped willow granite echo\n"); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
 	var out, errOut bytes.Buffer
-	if code := userCommand(dir, testCost, []string{"add", "alice"}, r, &out, &errOut); code != 0 {
+	if code := userCommand(dir, testCost, accounts.DefaultMinPasswordScore, []string{"add", "alice"}, r, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if _, err := openUsers(t, dir).Verify("alice", "piped password"); err != nil {
+	if _, err := openUsers(t, dir).Verify("alice", "piped willow granite echo"); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
 }
@@ -226,7 +232,7 @@ func TestUserCommandUsage(t *testing.T) {
 // folder's lock, every subcommand refuses without touching users.json.
 func TestUserCommandLocked(t *testing.T) {
 	dir := t.TempDir()
-	if code, _, errOut := runUser(t, dir, "first password\n", "add", "alice"); code != 0 {
+	if code, _, errOut := runUser(t, dir, "amber falcon river stone\n", "add", "alice"); code != 0 {
 		t.Fatalf("add: %s", errOut)
 	}
 	before, err := os.ReadFile(filepath.Join(dir, "users.json"))
@@ -245,7 +251,7 @@ func TestUserCommandLocked(t *testing.T) {
 		{"role", "alice", "admin"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
-			code, out, errOut := runUser(t, dir, "second password\n", args...)
+			code, out, errOut := runUser(t, dir, "violet anchor marble tide\n", args...)
 			want := "securechat: user " + strings.Join(args[:min(len(args), 2)], " ") + ": data folder " + dir +
 				" is in use by another securechat process\n" +
 				"securechat: stop the server, or use: ssh -p PORT ADMIN@HOST admin user ...\n"
