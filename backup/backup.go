@@ -94,7 +94,9 @@ func Write(w io.Writer, dir string, historySize int64, zip bool) (Manifest, erro
 				f, err = addBytes(tw, name, data)
 			}
 			if err == nil && name == UsersFile {
-				m.Users, err = countUsers(data)
+				if m.Users, err = countUsers(data); err != nil {
+					err = fmt.Errorf("%s does not parse: %w", filepath.Join(dir, name), err)
+				}
 			}
 		}
 		if err != nil {

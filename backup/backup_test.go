@@ -3,6 +3,8 @@ package backup
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 
 	"securechat/accounts"
 	"securechat/history"
+	"securechat/hostkeys"
 )
 
 // makeFolder fills a real data folder with the real stores: users, a
@@ -44,6 +47,9 @@ func makeFolder(t *testing.T, dir string, users, messages int) {
 		}
 	}
 	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hostkeys.LoadOrCreate(filepath.Join(dir, hostkeys.FileName)); err != nil {
 		t.Fatal(err)
 	}
 	for name, text := range map[string]string{"topics.json": `{"lobby":"welcome"}`, "motd.txt": "be nice\n"} {
@@ -100,7 +106,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Users != 3 || m.Messages != 20 || m.DataFormat != CurrentFormat || len(m.Files) != 5 {
+			if m.Users != 3 || m.Messages != 20 || m.DataFormat != CurrentFormat || len(m.Files) != 6 {
 				t.Fatalf("manifest %+v", m)
 			}
 			dst := filepath.Join(root, "dst")
@@ -245,27 +251,54 @@ func TestRestoreRejectsDamage(t *testing.T) {
 		out[i] ^= 0x01
 		return out
 	}
-	// A tar entry rewritten whole: a history line that parses but differs.
+	// The archive rebuilt with entries edited (nil: left out) and the
+	// manifest's checksums made to match the edits, so only the parse
+	// checks can catch them.
 	retar := func(edit func(name string, data []byte) []byte) []byte {
 		tr := tar.NewReader(bytes.NewReader(good))
 		var buf bytes.Buffer
 		tw := tar.NewWriter(&buf)
+		sums := map[string]File{}
 		for {
 			h, err := tr.Next()
 			if err == io.EOF {
 				break
 			}
 			data, _ := io.ReadAll(tr)
-			data = edit(h.Name, data)
-			if data == nil {
+			if h.Name == ManifestFile {
+				var m Manifest
+				if err := json.Unmarshal(data, &m); err != nil {
+					t.Fatal(err)
+				}
+				for i, f := range m.Files {
+					if e, ok := sums[f.Name]; ok {
+						m.Files[i] = e
+					}
+				}
+				data, _ = json.Marshal(m)
+			}
+			edited := edit(h.Name, data)
+			if edited == nil {
 				continue
 			}
-			h.Size = int64(len(data))
+			if h.Name != ManifestFile && !bytes.Equal(edited, data) {
+				sum := sha256.Sum256(edited)
+				sums[h.Name] = File{Name: h.Name, Size: int64(len(edited)), SHA256: hex.EncodeToString(sum[:])}
+			}
+			h.Size = int64(len(edited))
 			tw.WriteHeader(h)
-			tw.Write(data)
+			tw.Write(edited)
 		}
 		tw.Close()
 		return buf.Bytes()
+	}
+	if _, err := Verify(bytes.NewReader(retar(func(_ string, d []byte) []byte { return d })), ""); err != nil {
+		t.Fatalf("the rebuilt archive unedited does not verify: %v", err)
+	}
+	reasons := map[string]string{
+		"checksum": "checksum or size does not match", "cut short": "unexpected EOF", "not json": "users.json: not valid JSON",
+		"no manifest": "no manifest", "missing file": "manifest lists 5 files, the archive has 4",
+		"torn history": "line 10: cut short", "empty": "no manifest", "bad host key": "not a private key",
 	}
 	for name, archive := range map[string][]byte{
 		"checksum":     flip(good, "hello 3"),
@@ -280,13 +313,23 @@ func TestRestoreRejectsDamage(t *testing.T) {
 			return d
 		}),
 		"empty": nil,
+		"bad host key": retar(func(n string, d []byte) []byte {
+			if n == hostkeys.FileName {
+				return bytes.Replace(d, []byte("OPENSSH PRIVATE KEY-----\n"), []byte("OPENSSH PRIVATE KEY-----\nAAAA"), 1)
+			}
+			return d
+		}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "data")
 			os.Mkdir(dst, 0o700)
 			os.WriteFile(filepath.Join(dst, "motd.txt"), []byte("old"), 0o600)
-			if _, _, err := Restore(bytes.NewReader(archive), dst); err == nil || !strings.Contains(err.Error(), "nothing changed") {
+			_, _, err := Restore(bytes.NewReader(archive), dst)
+			if err == nil || !strings.Contains(err.Error(), "nothing changed") {
 				t.Fatalf("damaged archive restored: %v", err)
+			}
+			if !strings.Contains(err.Error(), reasons[name]) {
+				t.Fatalf("error %q does not say %q", err, reasons[name])
 			}
 			if got := files(t, dst); len(got) != 1 || got["motd.txt"] != "old" {
 				t.Fatalf("folder changed: %v", got)

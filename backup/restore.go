@@ -13,15 +13,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
+	gossh "golang.org/x/crypto/ssh"
 )
 
 // MaxFile bounds one file in an archive being verified (the history of a
 // very busy server is far smaller); a larger entry is refused, not read.
 const MaxFile = 64 << 30
+
+// hostKeyFile is the host key's name in the data folder (hostkeys.FileName;
+// this package imports none of ours).
+const hostKeyFile = "ssh_host_ed25519_key"
 
 // ErrInUse: a server holds the data folder's lock.
 var ErrInUse = errors.New("the data folder is in use by a running securechat")
@@ -113,7 +119,8 @@ func Verify(r io.Reader, dst string) (Manifest, error) {
 }
 
 // readEntry reads one file, checking that it parses: users.json as the users
-// file, the history line by line as JSON objects, other .json files as JSON.
+// file, the history line by line as JSON objects, other .json files as JSON,
+// the host key as a private key and the format version as a number.
 // n is the users or messages it holds.
 func readEntry(r io.Reader, name string, size int64, dst string) (File, int, error) {
 	h := sha256.New()
@@ -141,6 +148,22 @@ func readEntry(r io.Reader, name string, size int64, dst string) (File, int, err
 		}
 		if err == nil && name == UsersFile {
 			n, err = countUsers(data)
+		}
+	case name == VersionFile || name == hostKeyFile:
+		var data []byte
+		data, err = io.ReadAll(io.TeeReader(io.LimitReader(r, min(size, 1<<20)), w))
+		if err == nil && int64(len(data)) != size {
+			err = errors.New("too large")
+		}
+		if err == nil && name == VersionFile {
+			if _, perr := strconv.Atoi(strings.TrimSpace(string(data))); perr != nil {
+				err = errors.New("not a format version")
+			}
+		}
+		if err == nil && name == hostKeyFile {
+			if _, perr := gossh.ParseRawPrivateKey(data); perr != nil {
+				err = fmt.Errorf("not a private key: %w", perr)
+			}
 		}
 	default:
 		_, err = io.Copy(w, io.LimitReader(r, size))

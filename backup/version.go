@@ -89,7 +89,7 @@ func backupBeside(dir string, v int) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(bdir, fmt.Sprintf("format-%d-%s.tar.gz", v, time.Now().UTC().Format("20060102T150405Z")))
-	f, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o600))
+	f, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600))
 	if err != nil {
 		return "", err
 	}
@@ -106,9 +106,21 @@ func backupBeside(dir string, v int) (string, error) {
 func writeVersion(dir string, v int) error {
 	path := filepath.Join(dir, VersionFile)
 	if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(v) {
+		// Whatever an earlier hand left its mode at, as for every data file.
+		if err := os.Chmod(path, 0o600); err != nil {
+			return fmt.Errorf("format version: %w", err)
+		}
 		return nil
 	}
-	if err := renameio.WriteFile(path, []byte(strconv.Itoa(v)+"\n"), 0o600); err != nil {
+	f, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600))
+	if err != nil {
+		return fmt.Errorf("write format version: %w", err)
+	}
+	defer f.Cleanup()
+	if _, err := fmt.Fprintln(f, v); err != nil {
+		return fmt.Errorf("write format version: %w", err)
+	}
+	if err := f.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("write format version: %w", err)
 	}
 	return nil

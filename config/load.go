@@ -179,8 +179,8 @@ func (e *FileError) Error() string {
 func (l *Loaded) applyFile(name string, data []byte) error {
 	// The full decoder first: it checks everything TOML forbids, duplicate
 	// keys included, and says where.
-	var any map[string]any
-	if err := toml.Unmarshal(data, &any); err != nil {
+	var doc map[string]any
+	if err := toml.Unmarshal(data, &doc); err != nil {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, _ := de.Position()

@@ -73,7 +73,7 @@ func backupFolder(dir, out string, stdout io.Writer) error {
 		_, err := backup.Write(stdout, dir, -1, false)
 		return err
 	}
-	f, err := renameio.NewPendingFile(out, renameio.WithPermissions(0o600))
+	f, err := renameio.NewPendingFile(out, renameio.WithStaticPermissions(0o600))
 	if err != nil {
 		return err
 	}
