@@ -590,7 +590,7 @@ type Subscription struct {
 	rooms   map[string]bool // the rooms this session is in
 	inLobby bool            // rooms[Lobby], read without a map lookup
 	onEnd   func(error)
-	waker   func() // what a push does instead of Wake, when set
+	waker   func(notices bool) // what a push does instead of Wake, when set
 
 }
 
@@ -700,6 +700,7 @@ func (s *Subscription) pushBatch(batch []pendingMsg) (added int, fellBehind bool
 		s.mu.Unlock()
 		return 0, false
 	}
+	notices := true
 	for i := range batch {
 		p := &batch[i]
 		if p.except == s {
@@ -718,13 +719,15 @@ func (s *Subscription) pushBatch(batch []pendingMsg) (added int, fellBehind bool
 		}
 		s.pending = append(s.pending, p.msg)
 		added++
+		notices = notices && p.msg.To == "" && (p.msg.Kind == KindJoin || p.msg.Kind == KindLeave)
 	}
 	waker := s.waker
+	halfFull := len(s.pending) >= s.limit/2
 	s.mu.Unlock()
 	switch {
 	case added == 0:
-	case waker != nil:
-		waker()
+	case waker != nil && !halfFull:
+		waker(notices)
 	default:
 		s.Wake()
 	}
@@ -734,9 +737,12 @@ func (s *Subscription) pushBatch(batch []pendingMsg) (added int, fellBehind bool
 // SetWaker sets what a push of new messages calls instead of Wake (nil:
 // Wake). A session that may not draw again yet can arm a timer there that
 // calls Wake when it may, so the messages that arrive meanwhile wake
-// nobody and are taken by one Drain. f runs on the publisher's goroutine:
-// it must not block, and it must see to it that Wake is called.
-func (s *Subscription) SetWaker(f func()) {
+// nobody and are taken by one Drain. notices says that everything the push
+// added is a join or leave notice, which a session may show later than a
+// message. A queue half full wakes its session whatever the waker says, so
+// a hold never lets it fill. f runs on the publisher's goroutine: it must
+// not block, and it must see to it that Wake is called.
+func (s *Subscription) SetWaker(f func(notices bool)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.waker = f

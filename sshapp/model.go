@@ -73,7 +73,7 @@ type RoomState struct {
 	Name     string
 	Topic    string
 	Members  []string
-	Backlog  []room.Message
+	Backlog  []*room.Message // shared: read-only
 	LastRead uint64
 }
 
@@ -85,7 +85,7 @@ type ModelConfig struct {
 	Styles      *Styles
 	Chat        Chat
 	Members     []string
-	Backlog     []room.Message
+	Backlog     []*room.Message // shared: read-only
 	// Rooms are further rooms the user is in at login (the lobby comes
 	// from RoomName, Members and Backlog).
 	Rooms []RoomState
@@ -280,7 +280,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	_, cmd := m.update(msg)
-	m.frameDue()
+	m.frameDue(true)
 	return m, cmd
 }
 

@@ -343,7 +343,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 			_, _ = sess.Write([]byte{'\a'})
 		}},
 		Members:    s.room.Members(),
-		Backlog:    backlog,
+		Backlog:    s.msgs.share(backlog),
 		Width:      pty.Window.Width,
 		Height:     pty.Window.Height,
 		MaxMessage: s.conf().MaxMessage,
@@ -359,9 +359,14 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, winCh <-chan 
 		FPS:        s.conf().FPS,
 		FrameBurst: s.conf().FrameBurst,
 	})
+	env := sess.Environ()
+	if env == nil {
+		env = []string{} // not nil: the program would copy the server's own environment
+	}
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
 		tea.WithOutput(sess),
+		tea.WithEnvironment(env),
 		tea.WithContext(ctx),
 		tea.WithoutRenderer(),
 		tea.WithoutSignalHandler(),
@@ -420,10 +425,11 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 	// While the next frame may not be painted yet, messages wait: the
 	// first wakes the pump, which arms the held-frame timer for when the
 	// frame may go out, and the ones after it wake nobody; one Drain then
-	// takes them all. (When the publisher armed a timer for every session,
-	// W1 measured a median 9% more CPU: BENCHMARKS.md.)
-	sub.SetWaker(func() {
-		if !model.FrameHeld() {
+	// takes them all. Join and leave notices wait for a held frame of
+	// notices too. (When the publisher armed a timer for every session,
+	// W1 measured a median 9% more CPU.)
+	sub.SetWaker(func(notices bool) {
+		if !model.FrameHeld(notices) {
 			sub.Wake()
 		}
 	})
