@@ -654,3 +654,40 @@ func TestWakerNoticesAndHalfFull(t *testing.T) {
 		t.Fatal("a half-full queue did not wake Ready")
 	}
 }
+
+// The member lists stay sorted and exact while users come and go in any
+// order, with several sessions each (they are kept by insertion, not
+// rebuilt and sorted per change).
+func TestMembersStaySorted(t *testing.T) {
+	r := newRoom(t, Options{})
+	ctx := context.Background()
+	users := []string{"mia", "bob", "zed", "amy", "kim", "bob", "amy"}
+	var subs []*Subscription
+	for _, u := range users {
+		s, err := r.Join(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Enter(ctx, s, "go"); err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, s)
+	}
+	want := []string{"amy", "bob", "kim", "mia", "zed"}
+	if got := r.Members(); !slices.Equal(got, want) {
+		t.Fatalf("members %q, want %q", got, want)
+	}
+	if got := r.RoomMembers("go"); !slices.Equal(got, want) {
+		t.Fatalf("room members %q, want %q", got, want)
+	}
+	// One of bob's two sessions leaves: bob stays. zed leaves #go only.
+	r.Leave(subs[1])
+	r.Exit(subs[2], "go")
+	r.Leave(subs[0])
+	if got, want := r.Members(), []string{"amy", "bob", "kim", "zed"}; !slices.Equal(got, want) {
+		t.Fatalf("members after leaves %q, want %q", got, want)
+	}
+	if got, want := r.RoomMembers("go"), []string{"amy", "bob", "kim"}; !slices.Equal(got, want) {
+		t.Fatalf("room members after leaves %q, want %q", got, want)
+	}
+}
