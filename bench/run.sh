@@ -2,13 +2,19 @@
 # Runs the workloads of BENCHMARKS.md against a fresh server per run, on
 # loopback, each bounded in time by the load tool. Results go to OUT as JSON
 # (one file per run) plus the tool's table on stderr.
-#   bench/run.sh OUT [W1 W1stalled W2 W3 W4 W5 idle100 idle500 idle1000]
+#   bench/run.sh OUT [W1 W1stalled W2 W3 W4 W5 idle100 idle500 idle1000 crowd]
 # BENCH_PROFILE=1 also writes the server's CPU profile of each run to OUT.
 # BENCH_PIN=1 pins the server to CPU 0 and the load tool to CPU 1.
 # BENCH_SERVER_ARGS adds flags to the server of each run (e.g. "--fps 20").
 # BENCH_FLOOR=1 follows each run with the same load on bench/floor (one
 # x/crypto write per delivery and nothing else), as W.floor.N.json: the cost
 # that no server on this stack avoids, measured in the same invocation.
+# BENCH_SSHCHAT=PATH follows each run with the same load on the ssh-chat
+# binary at PATH (built from its public source, outside this repository), as
+# W.sshchat.N.json. ssh-chat takes any key and name; its message of the day
+# carries the load tool's ready marker, and --no-self tells the tool that
+# ssh-chat shows a sender's own line as "[name] text", like its input line.
+# A vmstat log of the whole invocation goes to OUT/vmstat.log.
 set -euo pipefail
 out=${1:?usage: bench/run.sh OUT [workloads...]}
 shift
@@ -21,6 +27,12 @@ trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/securechat" ./cmd/securechat
 go build -o "$bin/securechat-load" ./cmd/securechat-load
 go build -o "$bin/floor" ./bench/floor
+sshchat=${BENCH_SSHCHAT:-}
+if [ -n "$sshchat" ]; then
+	[ -x "$sshchat" ] || { echo "BENCH_SSHCHAT=$sshchat: not an executable" >&2; exit 2; }
+	ssh-keygen -q -t ed25519 -N '' -f "$bin/sshchat_host_key"
+	printf '[ Send ]\n' >"$bin/sshchat_motd"
+fi
 data=${BENCH_DATA:-/tmp/securechat-bench-data}
 port=${BENCH_PORT:-22022}
 addr=127.0.0.1:$port
@@ -45,11 +57,40 @@ wait_listening() {
 	echo "server did not start" >&2
 	exit 1
 }
-stop() { kill -TERM "$spid"; wait "$spid" || true; }
+stop() {
+	kill -TERM "$spid"
+	wait "$spid" || true
+	spid=
+}
 
-# Users once: registration limits relaxed for this step only.
+# other TAG COMMAND...: the same load on another server, started by
+# COMMAND, into $w.TAG.$n.json.
+other() {
+	local tag=$1
+	shift
+	"${pin_server[@]}" "$@" 2>>"$out/server.log" >>"$out/server.log" &
+	spid=$!
+	wait_listening
+	echo "== $w on $tag" >&2
+	$pin_load "$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" "${other_args[@]}" --json >"$out/$w.$tag.$n.json" || echo "$w on $tag exited $?" >&2
+	stop
+}
+
+vmstat 10 >"$out/vmstat.log" &
+vmpid=$!
+spid=
+trap 'kill "$vmpid" $spid 2>/dev/null; rm -rf "$bin"' EXIT
+
+# Users once: registration limits relaxed for this step only. A user whose
+# registration failed (on a busy machine a bcrypt slot can time out) is
+# retried once; the users already set up are skipped.
 server --limit-registrations-per-source 100000 --limit-registrations-total 100000
-"$bin/securechat-load" --addr "$addr" --setup --sessions 1000 --duration 0 --login-bench 2000 --setup-timeout 10m --json >"$out/setup.json"
+for attempt in 1 2; do
+	if "$bin/securechat-load" --addr "$addr" --setup --sessions 1100 --duration 0 --login-bench 2000 --setup-timeout 10m --json >"$out/setup.$attempt.json"; then
+		break
+	fi
+	echo "setup attempt $attempt exited $?" >&2
+done
 stop
 
 for w in "${runs[@]}"; do
@@ -63,6 +104,8 @@ for w in "${runs[@]}"; do
 	idle100) args=(--sessions 100 --senders 0 --warmup 0s --duration 10s) ;;
 	idle500) args=(--sessions 500 --senders 0 --warmup 0s --duration 10s --connect-timeout 180s) ;;
 	idle1000) args=(--sessions 1000 --senders 0 --warmup 0s --duration 10s --connect-timeout 180s) ;;
+	# W1's room while 1,000 more users connect at once (as after a restart).
+	crowd) args=(--sessions 100 --senders 20 --rate 0.5 --warmup 5s --duration 20s --crowd 1000 --connect-timeout 60s) ;;
 	*) echo "unknown workload $w" >&2; exit 2 ;;
 	esac
 	n=1
@@ -75,12 +118,8 @@ for w in "${runs[@]}"; do
 	echo "== $w" >&2
 	$pin_load "$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.$n.json" || echo "$w exited $?" >&2
 	stop
-	if [ -n "${BENCH_FLOOR:-}" ]; then
-		"${pin_server[@]}" "$bin/floor" --listen "$addr" 2>>"$out/server.log" &
-		spid=$!
-		wait_listening
-		echo "== $w on bench/floor" >&2
-		$pin_load "$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.floor.$n.json" || echo "$w on floor exited $?" >&2
-		stop
-	fi
+	other_args=()
+	[ -z "${BENCH_FLOOR:-}" ] || other "floor" "$bin/floor" --listen "$addr"
+	other_args=(--no-self)
+	[ -z "$sshchat" ] || other "sshchat" "$sshchat" --bind "$addr" -i "$bin/sshchat_host_key" --motd "$bin/sshchat_motd"
 done

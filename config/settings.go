@@ -406,7 +406,7 @@ func Defaults() Config {
 		Queue:           1024,
 		MaxMessage:      2000,
 		FPS:             30,
-		FrameBurst:      1,
+		FrameBurst:      4, // sshapp.DefaultFrameBurst: a quiet session's frames go out at once
 		LogLevel:        "info",
 		LogFormat:       "text",
 		Auth: limits.AuthConfig{

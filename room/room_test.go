@@ -531,8 +531,8 @@ func TestSetWakerReplacesWake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := make(chan struct{}, 10)
-	sub.SetWaker(func() { calls <- struct{}{} })
+	calls := make(chan bool, 10)
+	sub.SetWaker(func(notices bool) { calls <- notices })
 	for _, text := range []string{"one", "two"} {
 		if _, err := r.Publish(context.Background(), Message{Kind: KindMessage, Room: Lobby, From: "writer", Text: text}); err != nil {
 			t.Fatal(err)
@@ -608,5 +608,86 @@ func TestStats(t *testing.T) {
 	<-b.Done()
 	if st := r.Stats(); st.Dropped != 1 || st.Posted != 13 {
 		t.Fatalf("after b fell behind: %+v", st)
+	}
+}
+
+// The waker is told when a push brought only join and leave notices, which
+// a session may show later than a message; and a queue half full wakes its
+// session whatever the waker would do, so a session holding its frame
+// never lets its queue fill.
+func TestWakerNoticesAndHalfFull(t *testing.T) {
+	r := newRoom(t, Options{QueueSize: 8})
+	sub, err := r.Join(context.Background(), "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := make(chan bool, 16)
+	sub.SetWaker(func(notices bool) { calls <- notices })
+	t.Cleanup(func() { sub.SetWaker(nil) })
+	other, err := r.Join(context.Background(), "writer") // a join notice for reader
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Leave(other) })
+	if got := <-calls; !got {
+		t.Fatal("a join alone was not reported as notices only")
+	}
+	if _, err := r.Publish(context.Background(), Message{Kind: KindMessage, Room: Lobby, From: "writer", Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-calls; got {
+		t.Fatal("a message was reported as notices only")
+	}
+	// Two waiting; two more make the queue of 8 half full: that push wakes
+	// Ready instead of calling the waker.
+	for i := range 2 {
+		if _, err := r.Publish(context.Background(), Message{Kind: KindMessage, Room: Lobby, From: "writer", Text: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(calls) != 1 {
+		t.Fatalf("waker called %d times for the two pushes before half full, want 1", len(calls))
+	}
+	select {
+	case <-sub.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a half-full queue did not wake Ready")
+	}
+}
+
+// The member lists stay sorted and exact while users come and go in any
+// order, with several sessions each (they are kept by insertion, not
+// rebuilt and sorted per change).
+func TestMembersStaySorted(t *testing.T) {
+	r := newRoom(t, Options{})
+	ctx := context.Background()
+	users := []string{"mia", "bob", "zed", "amy", "kim", "bob", "amy"}
+	var subs []*Subscription
+	for _, u := range users {
+		s, err := r.Join(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Enter(ctx, s, "go"); err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, s)
+	}
+	want := []string{"amy", "bob", "kim", "mia", "zed"}
+	if got := r.Members(); !slices.Equal(got, want) {
+		t.Fatalf("members %q, want %q", got, want)
+	}
+	if got := r.RoomMembers("go"); !slices.Equal(got, want) {
+		t.Fatalf("room members %q, want %q", got, want)
+	}
+	// One of bob's two sessions leaves: bob stays. zed leaves #go only.
+	r.Leave(subs[1])
+	r.Exit(subs[2], "go")
+	r.Leave(subs[0])
+	if got, want := r.Members(), []string{"amy", "bob", "kim", "zed"}; !slices.Equal(got, want) {
+		t.Fatalf("members after leaves %q, want %q", got, want)
+	}
+	if got, want := r.RoomMembers("go"), []string{"amy", "bob", "kim"}; !slices.Equal(got, want) {
+		t.Fatalf("room members after leaves %q, want %q", got, want)
 	}
 }

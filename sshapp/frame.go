@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"securechat/room"
 )
 
 // This file is how a Model gets onto a terminal: the frame it lays out from
@@ -17,21 +19,34 @@ func (m *Model) Deliver(msg incomingMsg) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cmd := m.incoming(&msg) // not through update: no boxing per delivery
-	m.frameDue()
+	m.frameDue(!onlyNotices(msg.msgs))
 	if cmd != nil {
 		cmd() // the bell: a byte for the terminal, nothing for the model
 	}
 }
 
-// frameDue paints now, or holds the frame back until the pacer allows the
-// next one. A frame held back that is due by now is painted at once,
-// before its timer calls. The caller holds m.mu.
-func (m *Model) frameDue() {
+// onlyNotices reports whether a batch holds nothing but join and leave
+// notices.
+func onlyNotices(msgs []*room.Message) bool {
+	for _, rm := range msgs {
+		if rm.To != "" || rm.Kind != room.KindJoin && rm.Kind != room.KindLeave {
+			return false
+		}
+	}
+	return true
+}
+
+// frameDue paints now, or holds the frame back until the pacer allows it;
+// a frame of join and leave notices only (urgent false) waits longer. A
+// frame held back that is due by now is painted at once, before its timer
+// calls; one that becomes urgent is brought forward. The caller holds
+// m.mu.
+func (m *Model) frameDue(urgent bool) {
 	if m.scr == nil || m.quitting {
 		return
 	}
-	if wait := m.pace.until(); wait > 0 {
-		m.pace.hold(wait)
+	if wait, notice := m.pace.wait(urgent); wait > 0 {
+		m.pace.hold(wait, notice)
 		return
 	}
 	m.pace.pending = false
@@ -42,11 +57,11 @@ func (m *Model) frameDue() {
 // now). Unlike the rest of the model it may be called from any goroutine.
 func (m *Model) UntilNextFrame() time.Duration { return m.pace.until() }
 
-// FrameHeld reports that the next frame may not be painted yet and the
-// timer handed over by HandHeldFrames will wake the caller when it may: a
-// message that arrives meanwhile needs to wake nobody. It may be called
-// from any goroutine.
-func (m *Model) FrameHeld() bool { return m.pace.held() }
+// FrameHeld reports that the timer handed over by HandHeldFrames will wake
+// the caller when the held frame may go out, so a push of messages
+// (notices: join and leave notices only) needs to wake nobody. It may be
+// called from any goroutine.
+func (m *Model) FrameHeld(notices bool) bool { return m.pace.held(notices) }
 
 // HoldForNextFrame arms the handed-over timer when the next frame may not
 // be painted yet, and reports whether it did (or it already was): the
@@ -78,7 +93,7 @@ func (m *Model) HandHeldFrames(wake func()) {
 func (m *Model) PaintHeld() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.pace.pending || m.pace.until() > 0 {
+	if !m.pace.due() {
 		return
 	}
 	m.pace.pending = false
@@ -91,18 +106,20 @@ func (m *Model) ReleaseHeld() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.pace.takeBack() {
-		m.frameDue()
+		m.frameDue(true)
 	}
 }
 
-// paint draws the frame onto the terminal.
+// paint draws the frame onto the terminal. A frame that sends nothing
+// (a key that changed nothing on screen) uses none of the frame budget.
 func (m *Model) paint() {
 	if m.scr == nil || m.quitting {
 		return
 	}
-	m.pace.painted()
 	rows := m.frameRows()
-	_ = m.scr.draw(rows, m.width, m.height, m.paneHeight(), m.paneWidth())
+	if n, _ := m.scr.draw(rows, m.width, m.height, m.paneHeight(), m.paneWidth()); n > 0 {
+		m.pace.painted()
+	}
 }
 
 // CloseScreen gives the terminal back as the session found it (a model
@@ -148,6 +165,7 @@ func (m *Model) View() string {
 // are shared strings from the format cache and the cached lines; the slice
 // is reused from frame to frame.
 func (m *Model) frameRows() []row {
+	m.rooms.flushBurst(m.rooms.cur)
 	pw, ph := m.paneWidth(), m.paneHeight()
 	var who []line
 	if pw != m.width {

@@ -42,10 +42,10 @@ func TestGoldenScreen(t *testing.T) {
 					Height:      16,
 					Panel:       c.panel,
 					Rooms:       []RoomState{{Name: "go", Members: []string{"alice"}}},
-					Backlog: []room.Message{
-						{ID: 1, Time: t0, Kind: room.KindMessage, Room: "lobby", From: "bob", Text: "good morning"},
-						{ID: 2, Time: t0.Add(time.Minute), Kind: room.KindJoin, Room: "lobby", From: "carol", Text: "carol joined"},
-					},
+					Backlog: ptrs(
+						room.Message{ID: 1, Time: t0, Kind: room.KindMessage, Room: "lobby", From: "bob", Text: "good morning"},
+						room.Message{ID: 2, Time: t0.Add(time.Minute), Kind: room.KindJoin, Room: "lobby", From: "carol", Text: "carol joined"},
+					),
 				})
 				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(width, 16))
 				tm.Send(incomingMsg{msgs: ptrs(

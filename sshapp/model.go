@@ -80,7 +80,7 @@ type RoomState struct {
 	Name     string
 	Topic    string
 	Members  []string
-	Backlog  []room.Message
+	Backlog  []*room.Message // shared: read-only
 	LastRead uint64
 }
 
@@ -94,7 +94,7 @@ type ModelConfig struct {
 	Styles      *Styles
 	Chat        Chat
 	Members     []string
-	Backlog     []room.Message
+	Backlog     []*room.Message // shared: read-only
 	// Rooms are further rooms the user is in at login (the lobby comes
 	// from RoomName, Members and Backlog).
 	Rooms []RoomState
@@ -312,7 +312,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	_, cmd := m.update(msg)
-	m.frameDue()
+	m.frameDue(true)
 	return m, cmd
 }
 

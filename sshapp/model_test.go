@@ -75,7 +75,7 @@ func newTestModel(w, h int, chat Chat, backlog ...room.Message) *Model {
 		Styles:      testStyles(termenv.Ascii),
 		Chat:        chat,
 		Members:     []string{"alice", "bob"},
-		Backlog:     backlog,
+		Backlog:     ptrs(backlog...),
 		Width:       w,
 		Height:      h,
 	})

@@ -48,7 +48,7 @@ func (s *Server) roomState(user, name string) RoomState {
 		s.log.Error("read backlog", "user", safeName(user), "room", name, "err", err)
 	}
 	p, _ := s.acc.Prefs(user)
-	return RoomState{Name: name, Topic: s.room.Topic(name), Members: s.room.RoomMembers(name), Backlog: backlog, LastRead: p.LastRead[name]}
+	return RoomState{Name: name, Topic: s.room.Topic(name), Members: s.room.RoomMembers(name), Backlog: s.msgs.share(backlog), LastRead: p.LastRead[name]}
 }
 
 // rememberRooms keeps the rooms a user is in with the account, so the next

@@ -21,7 +21,7 @@ import (
 func TestModelRoomsSwitchAndUnread(t *testing.T) {
 	chat := &recordingChat{}
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 100, Height: 24, Chat: chat, Members: []string{"alice", "bob"},
-		Rooms: []RoomState{{Name: "go", Topic: "gophers", Members: []string{"alice"}, Backlog: []room.Message{{ID: 3, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "old go talk"}}}}})
+		Rooms: []RoomState{{Name: "go", Topic: "gophers", Members: []string{"alice"}, Backlog: ptrs(room.Message{ID: 3, Time: t0, Kind: room.KindMessage, Room: "go", From: "bob", Text: "old go talk"})}}})
 	v := checkView(t, m, 100, 24)
 	if !strings.Contains(v, "alice · #lobby · 2 here · #go ") {
 		t.Fatalf("other rooms not in the status line:\n%s", v)

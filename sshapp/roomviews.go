@@ -95,10 +95,10 @@ func (rv *roomViews) open(r RoomState) *view {
 	// earlier message: it goes under the marker, not above it.
 	var ownJoin *room.Message
 	if n := len(backlog); n > 0 && backlog[n-1].Kind == room.KindJoin && backlog[n-1].From == rv.format.user {
-		ownJoin, backlog = &backlog[n-1], backlog[:n-1]
+		ownJoin, backlog = backlog[n-1], backlog[:n-1]
 		v.lastID = ownJoin.ID
 	}
-	for i, b := range backlog {
+	for _, b := range backlog {
 		if !marked && b.ID > r.LastRead {
 			rv.addTo(v, entry{local: "— new since your last visit —", style: notice})
 			marked = true
@@ -106,8 +106,8 @@ func (rv *roomViews) open(r RoomState) *view {
 		if b.ID > v.lastID {
 			v.lastID = b.ID
 		}
-		if !rv.hidden(&backlog[i]) {
-			rv.addTo(v, entry{msg: &backlog[i]})
+		if !rv.hidden(b) {
+			rv.addTo(v, entry{msg: b})
 		}
 	}
 	if len(backlog) > 0 {
@@ -175,6 +175,7 @@ func (rv *roomViews) resize(width, height int) {
 // or looks: the one O(n) operation, and it happens only then.
 func (rv *roomViews) reflow() {
 	v := rv.cur
+	rv.flushBurst(v)
 	v.burst = nil // its rows change: the next notice starts a new line
 	v.width = rv.width
 	v.rows = newRing(rv.scrollback)
@@ -187,6 +188,7 @@ func (rv *roomViews) reflow() {
 // scroll moves the view on screen n rows back (n < 0: forward), within
 // what it holds.
 func (rv *roomViews) scroll(n int) {
+	rv.flushBurst(rv.cur)
 	maxShift := max(rv.cur.rows.len()-rv.height, 0)
 	rv.cur.shift = min(max(rv.cur.shift+n, 0), maxShift)
 	rv.chrome.statusChanged()
@@ -269,9 +271,9 @@ func (rv *roomViews) addTo(v *view, e entry) {
 	}
 }
 
-// merge folds a join or leave notice into the burst the view ends with,
-// rewriting that line; it reports false when e starts no burst or cannot
-// join the one there.
+// merge folds a join or leave notice into the burst the view ends with; it
+// reports false when e starts no burst or cannot join the one there. The
+// burst's line is rewritten later, by flushBurst.
 func (rv *roomViews) merge(v *view, e entry) bool {
 	kind := room.Kind("")
 	if e.msg != nil && e.msg.To == "" && (e.msg.Kind == room.KindJoin || e.msg.Kind == room.KindLeave) {
@@ -279,9 +281,10 @@ func (rv *roomViews) merge(v *view, e entry) bool {
 	}
 	b := v.burst
 	if kind == "" || b == nil || b.kind != kind || e.msg.Time.Sub(b.first.Time) >= burstWindow || len(v.msgs) == 0 {
+		rv.flushBurst(v) // its line is final before anything follows it
 		v.burst = nil
 		if kind != "" {
-			v.burst = &burst{kind: kind, first: e.msg, names: []string{e.msg.From}, n: 1}
+			v.burst = &burst{kind: kind, first: e.msg, names: []string{e.msg.From}, n: 1, shown: 1}
 		}
 		return false
 	}
@@ -289,7 +292,18 @@ func (rv *roomViews) merge(v *view, e entry) bool {
 	if len(b.names) < burstNames {
 		b.names = append(b.names, e.msg.From)
 	}
-	line := &room.Message{Time: b.first.Time, Kind: kind, Room: b.first.Room, From: b.first.From, Text: b.text()}
+	return true
+}
+
+// flushBurst rewrites the line of v's burst if notices joined it since it
+// was last formatted. Whatever reads v's rows calls it first.
+func (rv *roomViews) flushBurst(v *view) {
+	b := v.burst
+	if b == nil || b.shown == b.n || len(v.msgs) == 0 {
+		return
+	}
+	b.shown = b.n
+	line := &room.Message{Time: b.first.Time, Kind: b.kind, Room: b.first.Room, From: b.first.From, Text: b.text()}
 	v.msgs[len(v.msgs)-1] = entry{msg: line}
 	v.rows.pop(b.rows)
 	rows := rv.format.lines(entry{msg: line}, v.width)
@@ -298,7 +312,6 @@ func (rv *roomViews) merge(v *view, e entry) bool {
 		v.shift = min(max(v.shift+len(rows)-b.rows, 0), max(v.rows.len()-rv.height, 0))
 	}
 	b.rows = len(rows)
-	return true
 }
 
 // hidden reports messages from users this user ignores. Notices stay: who

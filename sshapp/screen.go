@@ -50,8 +50,9 @@ func (s *screen) invalidate() { s.valid = false }
 
 // draw brings the terminal to show next, a frame of h rows of a w-column
 // screen whose first pane rows are the message pane; the side panel, if
-// any, starts at column sideX. It writes everything in one Write.
-func (s *screen) draw(next []row, w, h, pane, sideX int) error {
+// any, starts at column sideX. It writes everything in one Write and
+// returns how many bytes that was (0: the terminal already showed next).
+func (s *screen) draw(next []row, w, h, pane, sideX int) (int, error) {
 	b := s.buf[:0]
 	if !s.started {
 		b = append(b, screenStart...)
@@ -91,7 +92,8 @@ func (s *screen) draw(next []row, w, h, pane, sideX int) error {
 		*have = want
 	}
 	var err error
-	if len(b) > 0 {
+	n := len(b)
+	if n > 0 {
 		_, err = s.out.Write(b)
 	}
 	if cap(b) > 1<<10 {
@@ -100,7 +102,7 @@ func (s *screen) draw(next []row, w, h, pane, sideX int) error {
 		b = nil
 	}
 	s.buf = b[:0]
-	return err
+	return n, err
 }
 
 // appendRow writes one whole row from the cursor at its column 0.

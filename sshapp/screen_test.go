@@ -185,7 +185,7 @@ func TestScreenMatchesTerminal(t *testing.T) {
 				s.invalidate()
 			}
 			frame := p.frame()
-			if err := s.draw(frame, p.w, p.h, p.h-2, p.pw()); err != nil {
+			if _, err := s.draw(frame, p.w, p.h, p.h-2, p.pw()); err != nil {
 				t.Fatal(err)
 			}
 			_, _ = term.Write(out.Bytes())
@@ -210,13 +210,13 @@ func TestScreenScrollsForNewMessages(t *testing.T) {
 	}
 	rows[h-2] = row{text: strings.Repeat("s", w), width: w}
 	rows[h-1] = row{text: "> ", width: 2}
-	if err := s.draw(rows, w, h, h-2, w); err != nil {
+	if _, err := s.draw(rows, w, h, h-2, w); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()
 	next := append([]row(nil), rows[1:h-2]...)
 	next = append(next, row{text: "09:31 carol: the newest", width: 23}, rows[h-2], rows[h-1])
-	if err := s.draw(next, w, h, h-2, w); err != nil {
+	if _, err := s.draw(next, w, h, h-2, w); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -228,7 +228,7 @@ func TestScreenScrollsForNewMessages(t *testing.T) {
 	// the row.
 	out.Reset()
 	next2 := append(append([]row(nil), next[1:h-2]...), row{text: "09:31 dave: again", width: 17}, rows[h-2], rows[h-1])
-	if err := s.draw(next2, w, h, h-2, w); err != nil {
+	if _, err := s.draw(next2, w, h, h-2, w); err != nil {
 		t.Fatal(err)
 	}
 	if got := out.String(); got != "\x1b[22H\n09:31 dave: again\x1b[K" {
@@ -236,7 +236,7 @@ func TestScreenScrollsForNewMessages(t *testing.T) {
 	}
 	// Nothing changed: nothing is sent.
 	out.Reset()
-	if err := s.draw(next2, w, h, h-2, w); err != nil || out.Len() != 0 {
+	if _, err := s.draw(next2, w, h, h-2, w); err != nil || out.Len() != 0 {
 		t.Fatalf("an unchanged frame sent %q (%v)", out.String(), err)
 	}
 }

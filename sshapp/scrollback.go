@@ -87,6 +87,11 @@ type burst struct {
 	names []string // the first burstNames
 	n     int
 	rows  int // rows its line takes
+	// shown is n when the line was last formatted: a notice that joins the
+	// burst only counts, and the line is rewritten when it is next drawn
+	// (roomViews.flushBurst), so a crowd of n joining costs each session n
+	// counts and a line per frame, not n lines.
+	shown int
 }
 
 const (

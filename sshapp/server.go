@@ -89,7 +89,7 @@ type Config struct {
 	// FPS caps how often a session's screen is redrawn (default 30).
 	FPS int
 	// FrameBurst is how many frames a session may send back to back before
-	// they are held to the FPS rate (default 1).
+	// they are held to the FPS rate (default DefaultFrameBurst).
 	FrameBurst int
 	// Logger receives operator logs (default: discard).
 	Logger *log.Logger
@@ -140,6 +140,7 @@ type Server struct {
 	guards   *guards
 	online   onlineConns
 	formats  *formatCache
+	msgs     *messageCache // backlog messages, shared by the sessions that show them
 	styles   styleCache
 	live     atomic.Pointer[Live] // what a reload may change
 	motdMu   sync.Mutex
@@ -216,6 +217,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		fingerprint: hostkeys.Fingerprint(cfg.HostSigner.PublicKey()),
 		guards:      newGuards(cfg.Limits),
 		formats:     newFormatCache(8192),
+		msgs:        newMessageCache(1024),
 	}
 	s.live.Store(new(liveOf(cfg)))
 	ropts := room.Options{

@@ -279,7 +279,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowSta
 			_, _ = sess.Write([]byte{'\a'})
 		}},
 		Members:    s.room.Members(),
-		Backlog:    backlog,
+		Backlog:    s.msgs.share(backlog),
 		Width:      pty.Window.Width,
 		Height:     pty.Window.Height,
 		MaxMessage: s.conf().MaxMessage,
@@ -295,6 +295,10 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowSta
 		FPS:        s.conf().FPS,
 		FrameBurst: s.conf().FrameBurst,
 	})
+	env := sess.Environ()
+	if env == nil {
+		env = []string{} // not nil: the program would copy the server's own environment
+	}
 	var p *tea.Program
 	input := newInputReader(ctx, sess, s.guards.sess.MaxInputLine, func(msg string) {
 		s.log.Info("input line cut", "user", safeName(user), "remote", remote(sess.Context()))
@@ -303,6 +307,7 @@ func (s *Server) runUI(sess ssh.Session, user string, pty ssh.Pty, ws *windowSta
 	p = tea.NewProgram(model,
 		tea.WithInput(input),
 		tea.WithOutput(sess),
+		tea.WithEnvironment(env),
 		tea.WithContext(ctx),
 		tea.WithoutRenderer(),
 		tea.WithoutSignalHandler(),
@@ -365,10 +370,11 @@ func (s *Server) pump(ctx context.Context, sub *room.Subscription, p *tea.Progra
 	// While the next frame may not be painted yet, messages wait: the
 	// first wakes the pump, which arms the held-frame timer for when the
 	// frame may go out, and the ones after it wake nobody; one Drain then
-	// takes them all. (When the publisher armed a timer for every session,
-	// W1 measured a median 9% more CPU: BENCHMARKS.md.)
-	sub.SetWaker(func() {
-		if !model.FrameHeld() {
+	// takes them all. Join and leave notices wait for a held frame of
+	// notices too. (When the publisher armed a timer for every session,
+	// W1 measured a median 9% more CPU.)
+	sub.SetWaker(func(notices bool) {
+		if !model.FrameHeld(notices) {
 			sub.Wake()
 		}
 	})

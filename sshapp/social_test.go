@@ -117,11 +117,11 @@ func TestModelThemesAndTimestamps(t *testing.T) {
 func TestModelReplyAndMarker(t *testing.T) {
 	chat := &recordingChat{}
 	m := NewModel(ModelConfig{User: "alice", Styles: testStyles(termenv.Ascii), Width: 80, Height: 24, Chat: chat, LastRead: 2,
-		Backlog: []room.Message{
-			{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: "old"},
-			{ID: 2, Time: t0, Kind: room.KindMessage, From: "bob", Text: "seen"},
-			{ID: 3, Time: t0, Kind: room.KindMessage, From: "bob", Text: "new"},
-		}})
+		Backlog: ptrs(
+			room.Message{ID: 1, Time: t0, Kind: room.KindMessage, From: "bob", Text: "old"},
+			room.Message{ID: 2, Time: t0, Kind: room.KindMessage, From: "bob", Text: "seen"},
+			room.Message{ID: 3, Time: t0, Kind: room.KindMessage, From: "bob", Text: "new"},
+		)})
 	v := checkView(t, m, 80, 24)
 	if i, j := strings.Index(v, "new since your last visit"), strings.Index(v, "bob: new"); i < 0 || j < i || strings.Index(v, "bob: seen") > i {
 		t.Fatalf("marker misplaced:\n%s", v)

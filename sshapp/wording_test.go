@@ -40,7 +40,7 @@ func TestOwnJoinIsNotAnEarlierMessage(t *testing.T) {
 			{ID: 7, Time: t0, Kind: room.KindJoin, Room: "go", From: "alice", Text: "alice joined"}}, "— 1 earlier message above —"},
 	} {
 		m := newTestModel(80, 12, nil)
-		m.Update(roomJoinedMsg{state: RoomState{Name: "go", Members: []string{"alice"}, Backlog: tc.backlog}})
+		m.Update(roomJoinedMsg{state: RoomState{Name: "go", Members: []string{"alice"}, Backlog: ptrs(tc.backlog...)}})
 		v := checkView(t, m, 80, 12)
 		join := strings.Index(v, "→ alice joined")
 		if join < 0 {

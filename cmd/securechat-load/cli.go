@@ -113,7 +113,8 @@ func (r *report) shortfall() bool {
 		return true
 	}
 	if x := r.Run; x != nil {
-		return x.Delivered < x.Expected || x.OrderViolations > 0 || x.SessionsLost > 0 || x.Connect.Failed > 0
+		crowdFailed := x.Crowd != nil && x.Crowd.Failed > 0
+		return x.Delivered < x.Expected || x.OrderViolations > 0 || x.SessionsLost > 0 || x.Connect.Failed > 0 || crowdFailed
 	}
 	return false
 }

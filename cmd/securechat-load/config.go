@@ -42,11 +42,14 @@ type config struct {
 	setupTimeout       time.Duration
 	loginBench         int
 
-	stalled    int
-	serverPID  int
-	json       bool
-	emulator   string
-	cpuProfile string
+	stalled          int
+	crowd            int
+	crowdConcurrency int
+	noSelf           bool
+	serverPID        int
+	json             bool
+	emulator         string
+	cpuProfile       string
 }
 
 // parseFlags reads and checks the command line.
@@ -77,6 +80,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.setupTimeout, "setup-timeout", 10*time.Minute, "bound on --setup")
 	fs.IntVar(&c.loginBench, "login-bench", 0, "do N key logins (8 at a time) and report logins/s")
 	fs.IntVar(&c.stalled, "stalled", 0, "extra sessions (the users after --sessions) that open the chat and never read it")
+	fs.IntVar(&c.crowd, "crowd", 0, "extra sessions (the users after --sessions and --stalled) that all connect at the start of the measured period, as after a restart")
+	fs.IntVar(&c.crowdConcurrency, "crowd-concurrency", 100, "crowd sessions being opened at once (securechat refuses more than 100 unauthenticated connections by default)")
+	fs.BoolVar(&c.noSelf, "no-self", false, "do not expect a sender's own screen to show its tokens (ssh-chat shows them as \"[name] text\", like its input line)")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's PID, to report its CPU and memory from /proc")
 	fs.BoolVar(&c.json, "json", false, "print the report as JSON on stdout (the table goes to stderr)")
 	fs.StringVar(&c.emulator, "emulator", emulatorGrid, "terminal model: grid (cheap) or vt10x (reference, costly)")
@@ -110,6 +116,14 @@ func (c *config) check() error {
 	}
 	if c.stalled < 0 || c.sessions+c.stalled > maxSessions {
 		bad("--stalled %d: must be between 0 and %d minus --sessions", c.stalled, maxSessions)
+	}
+	if c.crowd < 0 || c.sessions+c.stalled+c.crowd > maxSessions {
+		bad("--crowd %d: must be between 0 and %d minus --sessions and --stalled", c.crowd, maxSessions)
+	} else if c.sessions+c.stalled+c.crowd > c.perSource*numSources {
+		bad("--crowd %d: --sessions, --stalled and --crowd together at most %d with --per-source %d", c.crowd, c.perSource*numSources, c.perSource)
+	}
+	if c.crowdConcurrency < 1 || c.crowdConcurrency > 1000 {
+		bad("--crowd-concurrency %d: must be between 1 and 1000", c.crowdConcurrency)
 	}
 	if c.perSource < 1 || c.perSource > 1000 {
 		bad("--per-source %d: must be between 1 and 1000", c.perSource)
@@ -175,8 +189,21 @@ func checkPrefix(p string) error {
 func (c *config) userName(i int) string { return fmt.Sprintf("%s%04d", c.prefix, i) }
 
 // runDeadline is the hard bound on a load run: opening every session, the
-// warm-up and the measured period, and 30 s for settling, stragglers and
-// closing.
+// warm-up and the measured period (and a crowd still connecting after it),
+// and 30 s for settling, stragglers and closing.
 func (c *config) runDeadline() time.Duration {
-	return c.connectTimeout + c.warmup + c.duration + 30*time.Second
+	d := c.connectTimeout + c.warmup + c.duration + 30*time.Second
+	if c.crowd > 0 {
+		d += c.connectTimeout
+	}
+	return d
+}
+
+// screensPerToken is how many screens must show each token: every
+// session's, or with --no-self every session's but the sender's.
+func (c *config) screensPerToken(sessions int) int64 {
+	if c.noSelf {
+		return int64(max(sessions-1, 0))
+	}
+	return int64(sessions)
 }

@@ -96,12 +96,15 @@ func runLoad(ctx context.Context, cfg *config, d *dialer, prog *progress) (*runR
 		return rep, fmt.Errorf("warm-up: %w", ctx.Err())
 	}
 	first := r.sample()
+	crowd := r.startCrowd(ctx)
+	defer crowd.close()
 	if !r.measure(ctx, w) {
 		return rep, fmt.Errorf("measured period: %w", ctx.Err())
 	}
 	last := r.sample()
 	stopSenders()
 	senders.Wait()
+	rep.Crowd = crowd.wait()
 	r.grace(ctx, len(r.sessions))
 	r.fill(rep, first, last, before, idle)
 	if stalled != nil {
@@ -124,39 +127,49 @@ func (r *loadRun) baseReport() *runReport {
 // --connect-timeout. Session i comes from source slot i, so each source
 // address carries at most --per-source sessions.
 func (r *loadRun) connectAll(ctx context.Context) connectReport {
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.connectTimeout)
-	defer cancel()
 	n := r.cfg.sessions
 	r.prog.printf("connecting %d sessions (%dx%d), %d at a time, %d per source address", n, r.cfg.width, r.cfg.height, r.cfg.connectConcurrency, r.cfg.perSource)
 	opts := sessionOptions{d: r.d, width: r.cfg.width, height: r.cfg.height, emulator: r.cfg.emulator, clk: r.clk, stats: r.stats, reg: r.reg}
+	sessions, rep := r.openMany(ctx, opts, 0, n, r.cfg.connectConcurrency)
+	r.sessions = sessions
+	r.prog.printf("connected %d of %d sessions in %.1f s", rep.Connected, n, rep.TotalSec)
+	return rep
+}
+
+// openMany opens sessions first … first+n-1 (users and source slots), conc
+// at a time, within --connect-timeout, and returns those that opened, in
+// order, and how opening went.
+func (r *loadRun) openMany(ctx context.Context, opts sessionOptions, first, n, conc int) ([]*chatSession, connectReport) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.connectTimeout)
+	defer cancel()
 	sessions := make([]*chatSession, n)
 	times := make([]time.Duration, n)
 	var errs errorList
 	var wg sync.WaitGroup
 	next := make(chan int)
 	start := time.Now()
-	for range min(r.cfg.connectConcurrency, n) {
+	for range min(conc, n) {
 		wg.Go(func() {
 			for i := range next {
-				sessions[i], times[i] = r.openOne(ctx, opts, i, &errs)
+				sessions[i], times[i] = r.openOne(ctx, opts, first+i, &errs)
 			}
 		})
 	}
 	feed(ctx, next, n)
 	wg.Wait()
 	total := time.Since(start)
+	var opened []*chatSession
 	var ok []time.Duration
 	for i, s := range sessions {
 		if s != nil {
-			r.sessions = append(r.sessions, s)
+			opened = append(opened, s)
 			ok = append(ok, times[i])
 		}
 	}
 	if err := ctx.Err(); err != nil && len(ok) < n {
 		errs.add(fmt.Errorf("connecting stopped: %w", err))
 	}
-	r.prog.printf("connected %d of %d sessions in %.1f s", len(ok), n, total.Seconds())
-	return connectReport{
+	return opened, connectReport{
 		Connected: len(ok), Failed: n - len(ok),
 		P50Ms: ms(exactPercentile(ok, 50)), P99Ms: ms(exactPercentile(ok, 99)), MaxMs: ms(exactPercentile(ok, 100)),
 		TotalSec: round3(total.Seconds()), Errors: errs.list(),
@@ -277,7 +290,7 @@ func (r *loadRun) measure(ctx context.Context, w window) bool {
 // grace waits for deliveries still on their way after the measured period,
 // until every one has arrived or --grace has passed.
 func (r *loadRun) grace(ctx context.Context, sessions int) {
-	expected := r.measuredSent.Load() * int64(sessions)
+	expected := r.measuredSent.Load() * r.cfg.screensPerToken(sessions)
 	deadline := time.Now().Add(r.cfg.grace)
 	for r.stats.delivered.Load() < expected && time.Now().Before(deadline) {
 		select {
@@ -304,7 +317,8 @@ func (r *loadRun) fill(rep *runReport, first, last snapshot, before procSample, 
 	st := r.stats
 	dur := r.cfg.duration
 	rep.TokensSent = r.measuredSent.Load()
-	rep.Expected = rep.TokensSent * int64(len(r.sessions))
+	rep.Expected = rep.TokensSent * r.cfg.screensPerToken(len(r.sessions))
+	rep.NoSelf = r.cfg.noSelf
 	rep.Delivered = st.delivered.Load()
 	if rep.Expected > 0 {
 		// Not rounded: one delivery missing in millions must not read 1.

@@ -70,6 +70,8 @@ type runReport struct {
 	SessionsLost     int           `json:"sessions_lost"`
 	Stalled          int           `json:"stalled_sessions,omitempty"`
 	StalledDropped   int64         `json:"stalled_dropped,omitempty"`
+	NoSelf           bool          `json:"no_self,omitempty"` // a sender's own screen was not counted
+	Crowd            *crowdReport  `json:"crowd,omitempty"`
 	LateSends        int64         `json:"late_sends"`
 	Tool             toolReport    `json:"load_tool"`
 	Server           *serverReport `json:"server,omitempty"`
@@ -182,14 +184,25 @@ func (x *runReport) writeRows(row func(k, format string, args ...any)) {
 	c := x.Connect
 	row("connect", "%d ok, %d failed in %.2f s; per session p50 %.1f ms, p99 %.1f ms, max %.1f ms",
 		c.Connected, c.Failed, c.TotalSec, c.P50Ms, c.P99Ms, c.MaxMs)
-	row("deliveries", "%d tokens × %d sessions = %d expected, %d delivered, ratio %s",
-		x.TokensSent, c.Connected, x.Expected, x.Delivered, ratioText(x.Delivered, x.Expected))
+	screens := fmt.Sprintf("%d sessions", c.Connected)
+	if x.NoSelf {
+		screens += " but the sender's"
+	}
+	row("deliveries", "%d tokens × %s = %d expected, %d delivered, ratio %s",
+		x.TokensSent, screens, x.Expected, x.Delivered, ratioText(x.Delivered, x.Expected))
 	l := x.Latency
 	row("latency", "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms", l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs)
 	row("throughput", "%.0f deliveries/s, %.0f bytes received per delivery", x.DeliveriesPerSec, x.BytesPerDelivery)
 	row("order", "%d violations; %d sessions lost; %d late sends", x.OrderViolations, x.SessionsLost, x.LateSends)
 	if x.Stalled > 0 {
 		row("stalled", "%d sessions never read; the server dropped %d", x.Stalled, x.StalledDropped)
+	}
+	if k := x.Crowd; k != nil {
+		row("crowd", "%d of %d connected (%d at a time) in %.2f s from the measured period's start; per session p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+			k.Connected, k.Sessions, k.Concurrency, k.TotalSec, k.P50Ms, k.P99Ms, k.MaxMs)
+		for _, e := range k.Errors {
+			row("crowd error", "%s", strings.TrimSpace(e))
+		}
 	}
 	if s := x.Server; s != nil {
 		row("server CPU", "%.1f%% of a core (%.1f ms per 1000 deliveries)", s.CPUPercent, s.CPUMsPer1kDeliveries)

@@ -142,3 +142,60 @@ func TestStalledSessions(t *testing.T) {
 		t.Fatalf("table does not mention the stalled sessions:\n%s", errOut)
 	}
 }
+
+// TestCrowd: a crowd connecting during the measured period is reported on
+// its own, and neither its screens nor its bytes count towards the room's
+// deliveries.
+func TestCrowd(t *testing.T) {
+	args := append(serverArgs(),
+		"--prefix", "crowd", "--setup",
+		"--sessions", "3", "--crowd", "6", "--crowd-concurrency", "6", "--senders", "1", "--rate", "2",
+		"--warmup", "1s", "--duration", "3s", "--grace", "5s", "--json")
+	code, out, errOut := runTool(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report JSON: %v\n%s", err, out)
+	}
+	checkSetup(t, rep.Setup, 9) // the crowd's users are set up too
+	x := rep.Run
+	if x == nil || x.Crowd == nil {
+		t.Fatalf("no crowd in the run: %+v", x)
+	}
+	if k := x.Crowd; k.Sessions != 6 || k.Connected != 6 || k.Failed != 0 || k.TotalSec <= 0 || k.P99Ms <= 0 {
+		t.Errorf("crowd: %+v", k)
+	}
+	if x.Expected != x.TokensSent*3 || x.Delivered != x.Expected {
+		t.Errorf("deliveries: %d tokens, expected %d, delivered %d; want the 3 room sessions' only", x.TokensSent, x.Expected, x.Delivered)
+	}
+	if !strings.Contains(errOut, "crowd") {
+		t.Errorf("table does not mention the crowd:\n%s", errOut)
+	}
+}
+
+// TestNoSelf: with --no-self the sender's own screen is not expected to
+// show its tokens. securechat shows them there too, so a run counts one
+// sighting too many per token, and the report says which way it counted.
+func TestNoSelf(t *testing.T) {
+	args := append(serverArgs(),
+		"--prefix", "noself", "--setup",
+		"--sessions", "3", "--senders", "1", "--rate", "2", "--no-self",
+		"--warmup", "1s", "--duration", "2s", "--grace", "5s", "--json")
+	code, out, errOut := runTool(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report JSON: %v\n%s", err, out)
+	}
+	x := rep.Run
+	if x == nil || !x.NoSelf || x.TokensSent == 0 || x.Expected != x.TokensSent*2 || x.Delivered != x.TokensSent*3 {
+		t.Fatalf("run with --no-self: %+v", x)
+	}
+	if !strings.Contains(errOut, "but the sender's") {
+		t.Errorf("table does not say the sender's screen was left out:\n%s", errOut)
+	}
+}

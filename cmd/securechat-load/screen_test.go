@@ -320,3 +320,27 @@ func TestGridScrollOff(t *testing.T) {
 		t.Fatalf("scrolled off the bottom: %q, want [top]", off)
 	}
 }
+
+// TestReadyMarkerScrolledOff: a server that prints joins as plain lines
+// (ssh-chat) can push the ready marker off the screen within the read that
+// brings it; the session still counts as ready.
+func TestReadyMarkerScrolledOff(t *testing.T) {
+	stats := &runStats{}
+	c := &chatSession{scr: mustGrid(t), stats: stats, tr: newTracker(newTokenReg(1, 1, 1), stats), ready: make(chan struct{})}
+	c.watchScrollOff()
+	c.consume([]byte(" * " + readyMarker + "\r\na\r\nb\r\nc\r\nd\r\ne\r\nf\r\n"))
+	select {
+	case <-c.ready:
+	default:
+		t.Fatalf("the marker scrolled off in one read was not counted; screen:\n%s", screenText(c.scr))
+	}
+}
+
+func mustGrid(t *testing.T) termModel {
+	t.Helper()
+	scr, err := newTermModel(emulatorGrid, 40, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scr
+}

@@ -39,6 +39,8 @@ type chatSession struct {
 	scr     termModel
 	readAt  int64 // when the read being fed to scr arrived
 	isReady bool
+	// readyOff: the ready marker was on a row scrolled off before a scan.
+	readyOff bool
 
 	ready   chan struct{} // closed when the UI is up
 	done    chan struct{} // closed when the reader ends
@@ -75,14 +77,7 @@ func openSession(ctx context.Context, o sessionOptions, slot int, user string, k
 		ready: make(chan struct{}),
 		done:  make(chan struct{}),
 	}
-	// A read that carries several frames can scroll a token's row off the
-	// screen before the read is scanned: it was shown, so it counts, at
-	// the read's arrival time (c.mu is held: scrolls happen in write).
-	scr.onScrollOff(func(row []rune) {
-		if c.isReady && c.tr.pending() {
-			c.tr.observe(row, c.readAt)
-		}
-	})
+	c.watchScrollOff()
 	out, err := c.startShell(o.width, o.height)
 	if err != nil {
 		_ = client.Close()
@@ -94,6 +89,24 @@ func openSession(ctx context.Context, o sessionOptions, slot int, user string, k
 		return nil, 0, err
 	}
 	return c, time.Since(start), nil
+}
+
+// watchScrollOff looks at rows that a read scrolls off the screen before
+// the read is scanned: they were shown, so a token on one counts, at the
+// read's arrival time, and so does the ready marker (a server that prints
+// joins as lines, like ssh-chat, can push it off in the read that brings
+// it). c.mu is held: scrolls happen in write.
+func (c *chatSession) watchScrollOff() {
+	c.scr.onScrollOff(func(row []rune) {
+		switch {
+		case !c.isReady:
+			if strings.Contains(string(row), readyMarker) {
+				c.readyOff = true
+			}
+		case c.tr.pending():
+			c.tr.observe(row, c.readAt)
+		}
+	})
 }
 
 // startShell asks for a PTY and the shell, as `ssh -t` does.
@@ -175,7 +188,7 @@ func (c *chatSession) consume(p []byte) {
 // held. Before then the whole screen is read: it happens once per session.
 func (c *chatSession) checkReady() {
 	c.scr.forget()
-	if strings.Contains(screenText(c.scr), readyMarker) {
+	if c.readyOff || strings.Contains(screenText(c.scr), readyMarker) {
 		c.isReady = true
 		close(c.ready)
 	}

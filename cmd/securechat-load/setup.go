@@ -36,7 +36,7 @@ const registrationHint = "if registrations were refused, start the server with h
 func runSetup(ctx context.Context, cfg *config, d *dialer, prog *progress) *setupReport {
 	ctx, cancel := context.WithTimeout(ctx, cfg.setupTimeout)
 	defer cancel()
-	users := cfg.sessions + cfg.stalled // the stalled sessions are users too
+	users := cfg.sessions + cfg.stalled + cfg.crowd // the stalled and crowd sessions are users too
 	prog.printf("setup: %d users %s … %s, %d at a time", users, cfg.userName(0), cfg.userName(users-1), setupConcurrency)
 	var (
 		counts [3]atomic.Int64

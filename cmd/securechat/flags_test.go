@@ -20,7 +20,7 @@ func TestFramePacingFlags(t *testing.T) {
 		fps     int
 		burst   int
 	}{
-		{args: nil, fps: 30, burst: 1},
+		{args: nil, fps: 30, burst: 4},
 		{args: []string{"--fps", "60", "--frame-burst", "3"}, fps: 60, burst: 3},
 		{args: []string{"--fps", "0"}, wantErr: "--fps 0: must be between 1 and 120"},
 		{args: []string{"--frame-burst", "0"}, wantErr: "--frame-burst 0: must be between 1 and 10"},
