@@ -14,6 +14,10 @@
 # W.sshchat.N.json. ssh-chat takes any key and name; its message of the day
 # carries the load tool's ready marker, and --no-self tells the tool that
 # ssh-chat shows a sender's own line as "[name] text", like its input line.
+# BENCH_BASELINE=PATH follows each run with the same load on another
+# securechat binary at PATH (an older commit, or this one without
+# BENCH_SERVER_ARGS), on the same data folder with the same base flags but
+# none of BENCH_SERVER_ARGS, as W.baseline.N.json: an A/B in one invocation.
 # A vmstat log of the whole invocation goes to OUT/vmstat.log.
 set -euo pipefail
 out=${1:?usage: bench/run.sh OUT [workloads...]}
@@ -119,6 +123,7 @@ for w in "${runs[@]}"; do
 	$pin_load "$bin/securechat-load" --addr "$addr" --server-pid "$spid" "${args[@]}" --json >"$out/$w.$n.json" || echo "$w exited $?" >&2
 	stop
 	other_args=()
+	[ -z "${BENCH_BASELINE:-}" ] || other "baseline" "$BENCH_BASELINE" --data "$data" --listen "$addr" --bcrypt-cost 10 --log-level warn
 	[ -z "${BENCH_FLOOR:-}" ] || other "floor" "$bin/floor" --listen "$addr"
 	other_args=(--no-self)
 	[ -z "$sshchat" ] || other "sshchat" "$sshchat" --bind "$addr" -i "$bin/sshchat_host_key" --motd "$bin/sshchat_motd"

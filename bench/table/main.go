@@ -4,8 +4,9 @@
 //
 //	go run ./bench/table OUT
 //
-// It reads OUT/W.N.json (securechat), OUT/W.floor.N.json and
-// OUT/W.sshchat.N.json, as written by securechat-load --json.
+// It reads OUT/W.N.json (securechat), OUT/W.baseline.N.json,
+// OUT/W.floor.N.json and OUT/W.sshchat.N.json, as written by
+// securechat-load --json.
 package main
 
 import (
@@ -68,9 +69,9 @@ type result struct {
 }
 
 // servers in the order the table shows them, by file-name tag.
-var servers = []struct{ tag, name string }{{"", "securechat"}, {"sshchat", "ssh-chat"}, {"floor", "bench/floor"}}
+var servers = []struct{ tag, name string }{{"", "securechat"}, {"baseline", "securechat baseline (BENCH_BASELINE)"}, {"sshchat", "ssh-chat"}, {"floor", "bench/floor"}}
 
-var fileName = regexp.MustCompile(`^([A-Za-z0-9]+)\.(?:(floor|sshchat)\.)?([0-9]+)\.json$`)
+var fileName = regexp.MustCompile(`^([A-Za-z0-9]+)\.(?:(floor|sshchat|baseline)\.)?([0-9]+)\.json$`)
 
 // load reads every run in dir: workload → server tag → runs.
 func load(dir string) (map[string]map[string][]result, error) {
