@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -42,25 +41,7 @@ func freeRouteAddrs(t *testing.T, n int) []string {
 // for a majority of its cluster before it does, so all nodes start first.
 func launch(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--bcrypt-cost", "10"}, extra...)
-	s := &server{data: data, stderr: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(binPath, args...)
-	s.cmd.Stderr = s.stderr
-	s.cmd.Env = append(os.Environ(), "SECURECHAT_LISTEN=", "SECURECHAT_DATA=")
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start securechat: %v", err)
-	}
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		s.stop(t)
-		if t.Failed() {
-			t.Logf("securechat (data %s) stderr:\n%s", s.data, s.stderr.String())
-		}
-	})
-	return s
+	return launchEnv(t, data, nil, extra...)
 }
 
 // clusterStartTimeout bounds a cluster's start: the nodes elect JetStream

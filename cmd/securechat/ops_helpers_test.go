@@ -11,9 +11,10 @@ import (
 // logs alike.
 var anyListenRE = regexp.MustCompile(`securechat listening.*?addr"?[=:]"?(127\.0\.0\.1:(\d+))`)
 
-// startServerEnv is startServer with extra environment variables and a
-// listening line in any log format.
-func startServerEnv(t *testing.T, data string, env []string, extra ...string) *server {
+// launchEnv starts securechat on data with --listen 127.0.0.1:0 and extra
+// environment variables, without waiting for it to listen, and stops it
+// (SIGTERM, exit 0 within 10 s) when the test ends.
+func launchEnv(t *testing.T, data string, env []string, extra ...string) *server {
 	t.Helper()
 	// Tests open connections faster than any person would; a test of the
 	// rate passes its own --limit-conn-* (the last value of a flag wins).
@@ -36,6 +37,14 @@ func startServerEnv(t *testing.T, data string, env []string, extra ...string) *s
 			t.Logf("securechat (data %s) stderr:\n%s", s.data, s.stderr.String())
 		}
 	})
+	return s
+}
+
+// startServerEnv is startServer with extra environment variables and a
+// listening line in any log format.
+func startServerEnv(t *testing.T, data string, env []string, extra ...string) *server {
+	t.Helper()
+	s := launchEnv(t, data, env, extra...)
 	waitFor(t, "securechat to log that it is listening", func() (bool, string) {
 		select {
 		case <-s.done:
