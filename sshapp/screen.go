@@ -16,10 +16,19 @@ type row struct {
 }
 
 // Terminal modes a session's screen uses: the alternate screen, a hidden
-// cursor (the input line draws its own), mouse reports and bracketed paste.
+// cursor (the input line draws its own), mouse reports, bracketed paste,
+// and no automatic wrap (DECAWM off). The screen never relies on the
+// terminal wrapping a row; it places every row itself. With wrap on, a row
+// the terminal finds wider than it was measured (terminals disagree on
+// some emoji: an emoji with a skin-tone modifier is two cells to the
+// server and four to tmux) ran into the next row, and on the pane
+// region's last row scrolled the region: the terminal no longer showed
+// what the screen believed, and scrolling back drew rows out of order and
+// lost one. With wrap off such a row is cut at the last column and every
+// other row stays where the screen put it.
 const (
-	screenStart = "\x1b[?1049h\x1b[?25l\x1b[?1002h\x1b[?1006h\x1b[?2004h"
-	screenEnd   = "\x1b[r\x1b[?2004l\x1b[?1006l\x1b[?1002l\x1b[?25h\x1b[?1049l"
+	screenStart = "\x1b[?1049h\x1b[?25l\x1b[?1002h\x1b[?1006h\x1b[?2004h\x1b[?7l"
+	screenEnd   = "\x1b[r\x1b[?7h\x1b[?2004l\x1b[?1006l\x1b[?1002l\x1b[?25h\x1b[?1049l"
 )
 
 // screen draws frames onto a terminal, sending only what changed since the
