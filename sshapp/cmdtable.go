@@ -151,7 +151,7 @@ func (c *command) usage(where frontEnds) string {
 
 // chatHelpKeys ends /help: the keys, which no table holds.
 var chatHelpKeys = []string{
-	"  //text          send a line that starts with /",
+	"  //text         send a line that starts with /",
 	"Keys: Enter or a click on [ Send ] sends; Alt+Enter or Ctrl+J: a new line;",
 	"  Tab completes names and commands; Up/Down recall what you typed;",
 	"  Esc takes back lines waiting to be sent ([N to send] by the input);",
