@@ -1,6 +1,8 @@
 package sshapp
 
 import (
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,5 +61,48 @@ func TestIdleTrimOff(t *testing.T) {
 	tr.kick()
 	if tr.timer != nil {
 		t.Error("a trim was scheduled with IdleTrim 0")
+	}
+}
+
+// deep uses about n KiB of stack.
+//
+//go:noinline
+func deep(n int) byte {
+	var pad [1024]byte
+	pad[n%len(pad)] = byte(n)
+	if n == 0 {
+		return pad[0]
+	}
+	return deep(n-1) + pad[n%len(pad)]
+}
+
+// A trim brings back down the stacks that goroutines grew while busy and
+// kept while parked, which one collection only halves: the goroutines
+// that did an idle session's key exchange.
+func TestIdleTrimShrinksGrownStacks(t *testing.T) {
+	const n = 200
+	park := make(chan struct{})
+	var ready sync.WaitGroup
+	var exited sync.WaitGroup
+	for range n {
+		ready.Add(1)
+		exited.Add(1)
+		go func() {
+			defer exited.Done()
+			deep(100) // a stack of 128 KiB
+			ready.Done()
+			<-park
+		}()
+	}
+	ready.Wait()
+	defer func() { close(park); exited.Wait() }()
+	runtime.GC() // the 128 KiB stacks halve once
+	before := stackBytes()
+	freeMemory()
+	after := stackBytes()
+	// One more collection would halve them again (32 KiB saved each);
+	// the trim keeps going while stacks shrink.
+	if saved := int64(before) - int64(after); saved < n*48<<10 {
+		t.Errorf("stacks %d -> %d bytes: saved %d KiB per parked goroutine, want at least 48", before, after, saved/n>>10)
 	}
 }
