@@ -23,6 +23,7 @@ type Config struct {
 	MaxMessage      int
 	FPS             int
 	FrameBurst      int
+	IdleTrim        time.Duration
 	LogLevel        string
 	LogFormat       string
 	CPUProfile      string
@@ -266,6 +267,9 @@ var Settings = []Setting{
 	{Name: "frame-burst", Arg: "N", Group: "Sessions", kind: kindInt, check: intRange(1, 10),
 		Help:  "frames a session may send back to back before they are held to --fps",
 		field: func(c *Config) any { return &c.FrameBurst }},
+	{Name: "idle-trim", Arg: "D", Group: "Sessions", kind: kindDuration, check: durRange(0, time.Hour),
+		Help:  "once no session has started or ended for this long, return the memory connecting freed to the OS (0: never)",
+		field: func(c *Config) any { return &c.IdleTrim }},
 	{Name: "log-level", Arg: "LEVEL", Group: "Operations", kind: kindString, check: oneOf("debug", "info", "warn", "error"),
 		Help:  "debug, info, warn or error",
 		field: func(c *Config) any { return &c.LogLevel }},
@@ -407,6 +411,7 @@ func Defaults() Config {
 		MaxMessage:      2000,
 		FPS:             30,
 		FrameBurst:      4, // sshapp.DefaultFrameBurst: a quiet session's frames go out at once
+		IdleTrim:        200 * time.Millisecond,
 		LogLevel:        "info",
 		LogFormat:       "text",
 		Auth: limits.AuthConfig{

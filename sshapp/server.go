@@ -91,6 +91,10 @@ type Config struct {
 	// FrameBurst is how many frames a session may send back to back before
 	// they are held to the FPS rate (default DefaultFrameBurst).
 	FrameBurst int
+	// IdleTrim: once no session has started or ended for this long, the
+	// memory freed since is returned to the operating system (0: never;
+	// see memTrimmer).
+	IdleTrim time.Duration
 	// Logger receives operator logs (default: discard).
 	Logger *log.Logger
 	// PublicHost is the host name users connect to, used in the commands
@@ -150,6 +154,7 @@ type Server struct {
 	savedTopics map[string]string
 	closeOnce   sync.Once
 	sessions    sessionCount
+	trim        *memTrimmer
 
 	lmu       sync.Mutex
 	listeners []net.Listener
@@ -213,6 +218,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		acc:         deps.Accounts,
 		hist:        deps.History,
 		presence:    deps.Presence,
+		trim:        newMemTrimmer(cfg.IdleTrim),
 		log:         cfg.Logger,
 		fingerprint: hostkeys.Fingerprint(cfg.HostSigner.PublicKey()),
 		guards:      newGuards(cfg.Limits),
@@ -379,6 +385,7 @@ func (c *sessionCount) drained() <-chan struct{} {
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.trim.close()
 		s.room.Close()
 		err = s.ssh.Close()
 	})

@@ -31,6 +31,8 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 func (s *Server) handleSession(sess ssh.Session) {
 	s.sessions.add()
 	defer s.sessions.done()
+	s.trim.kick()
+	defer s.trim.kick()
 	defer s.recoverPanic("session")
 	ctx := sess.Context()
 	connUser := ""

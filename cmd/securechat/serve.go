@@ -147,6 +147,7 @@ func serve(loaded *config.Loaded, logs *logs) error {
 		MaxMessage:      o.MaxMessage,
 		FPS:             o.FPS,
 		FrameBurst:      o.FrameBurst,
+		IdleTrim:        o.IdleTrim,
 		PublicHost:      o.Hostname,
 		MOTDPath:        motdPath(o),
 		TopicsPath:      filepath.Join(o.Data, "topics.json"),
