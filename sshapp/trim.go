@@ -9,9 +9,12 @@ import (
 	"time"
 )
 
-// trimGap is the least time between two trims, so sessions arriving at
-// a steady pace cost at most one collection a second.
-const trimGap = time.Second
+// trimGap is the least time between two trims. A trim is up to four
+// collections; sessions that come and go with pauses between them would
+// otherwise pay for one every second, a few percent of a core on a large
+// heap. After a quiet spell the first trim still comes --idle-trim after the
+// last login.
+const trimGap = 10 * time.Second
 
 // memTrimmer hands the memory a wave of logins allocated and freed back to
 // the operating system once sessions stop starting and ending: connecting
@@ -21,6 +24,7 @@ const trimGap = time.Second
 // It works only between waves, never per message.
 type memTrimmer struct {
 	quiet time.Duration // 0: never trim
+	gap   time.Duration // trimGap; tests shorten it
 	mu    sync.Mutex
 	last  time.Time   // the last session start or end
 	done  time.Time   // the last trim
@@ -31,7 +35,7 @@ type memTrimmer struct {
 }
 
 func newMemTrimmer(quiet time.Duration) *memTrimmer {
-	return &memTrimmer{quiet: quiet, free: freeMemory}
+	return &memTrimmer{quiet: quiet, gap: trimGap, free: freeMemory}
 }
 
 // trimRounds bounds the collections one trim runs to shrink stacks.
@@ -79,7 +83,7 @@ func (t *memTrimmer) kick() {
 }
 
 // fire trims if sessions have been quiet for t.quiet and the last trim is
-// trimGap ago; otherwise it waits for whichever comes later.
+// t.gap ago; otherwise it waits for whichever comes later.
 func (t *memTrimmer) fire() {
 	t.mu.Lock()
 	if t.stop {
@@ -87,7 +91,7 @@ func (t *memTrimmer) fire() {
 		return
 	}
 	now := time.Now()
-	wait := max(t.quiet-now.Sub(t.last), trimGap-now.Sub(t.done))
+	wait := max(t.quiet-now.Sub(t.last), t.gap-now.Sub(t.done))
 	if wait > 0 {
 		t.timer.Reset(wait)
 		t.mu.Unlock()

@@ -27,6 +27,9 @@ func TestIdleTrimAfterSessionsGoQuiet(t *testing.T) {
 	ts := startServer(t, t.TempDir(), func(c *Config) { c.IdleTrim = 50 * time.Millisecond })
 	var freed atomic.Int64
 	ts.srv.trim.free = func() { freed.Add(1) }
+	ts.srv.trim.mu.Lock()
+	ts.srv.trim.gap = 100 * time.Millisecond // not 10 s between the two waves
+	ts.srv.trim.mu.Unlock()
 	u := openWelcomed(t, ts.login("alice", "correct horse battery"), 80, 24)
 	waitTrims(t, ts.srv.trim, 1)
 	u.send("\x03") // ctrl-c ends the session: a second wave, a second trim
