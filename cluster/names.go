@@ -27,19 +27,10 @@ type Names struct {
 // OpenNames makes sure the bucket exists (waiting for the cluster up to the
 // node's StartTimeout).
 func OpenNames(ctx context.Context, n *Node) (*Names, error) {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
-	defer cancel()
-	var kv jetstream.KeyValue
-	err := n.retry(ctx, "create the names bucket", func(ctx context.Context) error {
-		var err error
-		kv, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      NamesBucket,
-			Description: "securechat names, each reserved by the node that registered it",
-			History:     1,
-			Replicas:    n.cfg.Replicas,
-			Storage:     jetstream.FileStorage,
-		})
-		return err
+	kv, err := n.openBucket(ctx, "names", jetstream.KeyValueConfig{
+		Bucket:      NamesBucket,
+		Description: "securechat names, each reserved by the node that registered it",
+		History:     1,
 	})
 	if err != nil {
 		return nil, err
@@ -90,3 +81,20 @@ func (ns *Names) Claim(ctx context.Context, name string) error {
 // nameKey is a name as a key: names may hold dots, which separate a key's
 // tokens, so the key is the name's bytes in hex.
 func nameKey(name string) string { return "n" + hex.EncodeToString([]byte(name)) }
+
+// openBucket makes sure a replicated, file-backed key-value bucket exists,
+// waiting for the cluster up to the node's StartTimeout. cfg's Replicas and
+// Storage are set here.
+func (n *Node) openBucket(ctx context.Context, what string, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
+	defer cancel()
+	cfg.Replicas = n.cfg.Replicas
+	cfg.Storage = jetstream.FileStorage
+	var kv jetstream.KeyValue
+	err := n.retry(ctx, "create the "+what+" bucket", func(ctx context.Context) error {
+		var err error
+		kv, err = n.js.CreateOrUpdateKeyValue(ctx, cfg)
+		return err
+	})
+	return kv, err
+}

@@ -35,20 +35,11 @@ type Presence struct {
 // users stay listed (at least 3s).
 func OpenPresence(ctx context.Context, n *Node, ttl time.Duration) (*Presence, error) {
 	ttl = max(ttl, 3*time.Second)
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.StartTimeout)
-	defer cancel()
-	var kv jetstream.KeyValue
-	err := n.retry(ctx, "create the presence bucket", func(ctx context.Context) error {
-		var err error
-		kv, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      PresenceBucket,
-			Description: "who is online on each securechat node",
-			History:     1,
-			TTL:         ttl,
-			Replicas:    n.cfg.Replicas,
-			Storage:     jetstream.FileStorage,
-		})
-		return err
+	kv, err := n.openBucket(ctx, "presence", jetstream.KeyValueConfig{
+		Bucket:      PresenceBucket,
+		Description: "who is online on each securechat node",
+		History:     1,
+		TTL:         ttl,
 	})
 	if err != nil {
 		return nil, err

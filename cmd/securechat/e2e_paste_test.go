@@ -18,19 +18,8 @@ import (
 func TestE2EPaste(t *testing.T) {
 	t.Parallel()
 	requireTools(t, "ssh", "tmux")
-	data := filepath.Join(t.TempDir(), "data")
-	if err := os.MkdirAll(data, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	// The real burst (5) and strikes (10); a quicker rate keeps it short.
-	srv := startServer(t, data, "--limit-flood-rate", "10")
-	c := newSSHClient(t)
-	tm := newTmux(t)
-	pw := map[string]string{"alice": "violet stapler orbit 1", "bob": "copper lantern meadow 22"}
-	tm.chat(c, "alice", pw["alice"], srv.port, filepath.Join(c.dir, "alice.log"))
-	tm.waitScreen("alice", "Welcome to #lobby, alice.")
-	tm.chat(c, "bob", pw["bob"], srv.port, filepath.Join(c.dir, "bob.log"))
-	tm.waitScreen("bob", "Welcome to #lobby, bob.")
+	srv, c, tm, pw := twoInTmux(t, "--limit-flood-rate", "10")
 
 	paste := func(name string, bracketed bool, text string) {
 		t.Helper()
@@ -93,4 +82,24 @@ func TestE2EPaste(t *testing.T) {
 	tm.waitScreen("bob", "long paste line 50")
 	// Split at a line break: the second message starts with line 34.
 	tm.waitScreen("bob", "alice: long paste line 34")
+}
+
+// twoInTmux starts a server with extra flags and opens alice's and bob's
+// chat screens in tmux through the real ssh client, each past its welcome.
+// pw holds their passwords.
+func twoInTmux(t *testing.T, extra ...string) (srv *server, c *sshClient, tm *tmuxServer, pw map[string]string) {
+	t.Helper()
+	data := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	srv = startServer(t, data, extra...)
+	c = newSSHClient(t)
+	tm = newTmux(t)
+	pw = map[string]string{"alice": "violet stapler orbit 1", "bob": "copper lantern meadow 22"}
+	for _, name := range []string{"alice", "bob"} {
+		tm.chat(c, name, pw[name], srv.port, filepath.Join(c.dir, name+".log"))
+		tm.waitScreen(name, "Welcome to #lobby, "+name+".")
+	}
+	return srv, c, tm, pw
 }

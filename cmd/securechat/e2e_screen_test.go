@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,18 +18,7 @@ import (
 func TestE2EWideRowsKeepOrder(t *testing.T) {
 	t.Parallel()
 	requireTools(t, "ssh", "tmux")
-	data := filepath.Join(t.TempDir(), "data")
-	if err := os.MkdirAll(data, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	srv := startServer(t, data, "--limit-flood-rate", "10")
-	c := newSSHClient(t)
-	tm := newTmux(t)
-	pw := map[string]string{"alice": "violet stapler orbit 1", "bob": "copper lantern meadow 22"}
-	for _, name := range []string{"alice", "bob"} {
-		tm.chat(c, name, pw[name], srv.port, filepath.Join(c.dir, name+".log"))
-		tm.waitScreen(name, "Welcome to #lobby, "+name+".")
-	}
+	_, _, tm, _ := twoInTmux(t, "--limit-flood-rate", "10")
 	// Rows of 100 cells as the server counts, near the 100-column edge.
 	const n = 40
 	for i := range n {
